@@ -1,0 +1,179 @@
+import type { GpuSpec } from "../hardware/types.ts";
+import type { KvCacheDtype, ModelSpec, Quantization, WeightDtype } from "../model/types.ts";
+
+export type SchedulingPolicy = "fcfs" | "priority";
+/**
+ * Where freed blocks go in the free queue. "append": every freed block to the tail (vLLM 2025, default);
+ * "split": blocks without a hash to the head, cached ones to the tail (vLLM late-2025 refinement).
+ */
+export type FreeQueueOrder = "append" | "split";
+
+/** Everything that shapes a serving run, with vLLM's names (camelCase of the CLI flags). */
+export interface ServingConfig {
+  model: ModelSpec;
+  gpu: GpuSpec;
+  /** Overrides gpu.memoryBytes (`--gpu-total-memory`). */
+  gpuTotalMemoryBytes?: number;
+  tensorParallelSize: number;
+  dtype: WeightDtype;
+  quantization: Quantization;
+  kvCacheDtype: KvCacheDtype;
+  gpuMemoryUtilization: number;
+  maxModelLen: number;
+  blockSize: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  enablePrefixCaching: boolean;
+  enableChunkedPrefill: boolean;
+  /** 0 = off. */
+  longPrefillTokenThreshold: number;
+  schedulingPolicy: SchedulingPolicy;
+  freeQueueOrder: FreeQueueOrder;
+  /** `--kv-cache-memory`: KV bytes per GPU, bypassing the profile arithmetic. */
+  kvCacheMemoryBytes?: number;
+  /** `--num-gpu-blocks-override`. */
+  numGpuBlocksOverride?: number;
+  /** `--step-time`: constant seconds per engine step instead of the cost model. */
+  stepTimeS?: number;
+  /** Overrides of the cost model's constants (see cost-model.ts). */
+  costModel?: Partial<CostModelParams>;
+  seed: number;
+}
+
+export interface CostModelParams {
+  /** Fraction of peak HBM bandwidth reached when streaming weights and KV. */
+  bandwidthEfficiency: number;
+  /** Fraction of peak FLOPs reached by large prefills; small batches reach less (see cost-model.ts). */
+  computeEfficiency: number;
+  /** Tokens at which compute efficiency reaches half of `computeEfficiency`. */
+  computeEfficiencyHalfTokens: number;
+  /** Fixed per-step overhead (scheduling, launches, sampling), seconds. */
+  stepOverheadS: number;
+  /** Extra fixed per-step overhead per doubling of TP (all-reduce latency), seconds. */
+  tpOverheadS: number;
+  /** Interconnect efficiency for TP all-reduce traffic. */
+  allReduceEfficiency: number;
+}
+
+/** The startup arithmetic, every term per GPU (per TP rank), bytes. */
+export interface KvBudget {
+  totalBytes: number;
+  requestedBytes: number;
+  weightsBytes: number;
+  activationPeakBytes: number;
+  nonTorchBytes: number;
+  kvCacheBytes: number;
+  /** KV bytes of one token across all attention layers on one rank. */
+  kvBytesPerToken: number;
+  /** Page bytes per layer (one block of one layer). */
+  pageBytesPerLayer: number;
+  numGpuBlocks: number;
+  /** vLLM's "GPU KV cache size: N tokens" (= numGpuBlocks × blockSize; counts the null block). */
+  kvCacheTokens: number;
+  /** vLLM's "Maximum concurrency for L tokens per request: X". */
+  maxConcurrency: number;
+  maxModelLen: number;
+  blockSize: number;
+  /** The human-readable vLLM log lines this budget corresponds to. */
+  logLines: string[];
+  /** Notes (e.g. naive MHA figure vs GQA figure, replicated KV heads). */
+  notes: string[];
+}
+
+/** Memory on one GPU at one instant, bytes. kvUsed + kvCachedFree + kvFree = all KV blocks' bytes. */
+export interface MemorySnapshot {
+  t: number;
+  weightsBytes: number;
+  activationBytes: number;
+  nonTorchBytes: number;
+  kvUsedBytes: number;
+  kvCachedFreeBytes: number;
+  kvFreeBytes: number;
+  numUsedBlocks: number;
+  numCachedFreeBlocks: number;
+  numFreeBlocks: number;
+  /** vLLM's kv_cache_usage_perc: referenced blocks / usable blocks (0..1). */
+  kvUsage: number;
+  numRunning: number;
+  numWaiting: number;
+}
+
+/**
+ * The engine's event stream: what the server streams and the client draws. Times are simulated seconds.
+ * Block-level events (allocate/touch/free/evict) are emitted only when the subscriber asks for them.
+ */
+export type EngineEvent =
+  | { type: "arrival"; t: number; reqId: number; promptTokens: number; outputTokens: number }
+  | { type: "rejected"; t: number; reqId: number; reason: string }
+  | {
+      type: "step";
+      t: number;
+      /** Step end time. */
+      end: number;
+      stepIndex: number;
+      numScheduledTokens: number;
+      numPrefillTokens: number;
+      numDecodeTokens: number;
+      numRunning: number;
+      numWaiting: number;
+      /** [reqId, tokens scheduled, isPrefill(1)/decode(0)] per scheduled request. */
+      scheduled: [number, number, number][];
+    }
+  | { type: "admitted"; t: number; reqId: number; cachedTokens: number; resumed: boolean }
+  | { type: "preempted"; t: number; reqId: number; lostTokens: number }
+  | { type: "first_token"; t: number; reqId: number }
+  | { type: "finished"; t: number; reqId: number }
+  | { type: "blocks_allocated"; t: number; reqId: number; blockIds: number[] }
+  | { type: "blocks_touched"; t: number; reqId: number; blockIds: number[] }
+  | { type: "blocks_freed"; t: number; reqId: number; blockIds: number[] }
+  | { type: "blocks_cached"; t: number; reqId: number; blockIds: number[]; firstBlockIndex: number }
+  | { type: "blocks_evicted"; t: number; blockIds: number[] }
+  | { type: "memory"; t: number; snapshot: MemorySnapshot };
+
+export type EngineEventType = EngineEvent["type"];
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+}
+
+/** The replay report (`vramscope replay --json`). Seconds and tokens. */
+export interface ReplaySummary {
+  requests: number;
+  completed: number;
+  rejected: number;
+  preemptions: number;
+  recomputedTokens: number;
+  prefixCacheQueries: number;
+  prefixCacheHitTokens: number;
+  prefixCacheHitRate: number;
+  ttft: Percentiles;
+  tpot: Percentiles;
+  e2e: Percentiles;
+  queueTime: Percentiles;
+  throughput: { requestsPerS: number; inputTokensPerS: number; outputTokensPerS: number };
+  simulatedSeconds: number;
+  engineSteps: number;
+  peakKvUsage: number;
+  meanKvUsage: number;
+  numGpuBlocks: number;
+  peakRunning: number;
+  peakWaiting: number;
+}
+
+/** Per-request outcome (`--requests-out`). */
+export interface RequestRecord {
+  id: number;
+  arrival: number;
+  promptTokens: number;
+  outputTokens: number;
+  firstScheduledTime: number | null;
+  firstTokenTime: number | null;
+  finishTime: number | null;
+  preemptions: number;
+  /** Prefix hit at first admission, tokens. */
+  cachedTokens: number;
+  rejected: boolean;
+}

@@ -1,0 +1,27 @@
+/**
+ * One request of a workload, in the project's native form (also its JSONL format: one object per line with these
+ * field names). Every trace parser yields these, sorted by arrival.
+ */
+export interface TraceRequest {
+  /** Seconds from the trace's first request. */
+  arrival: number;
+  promptTokens: number;
+  outputTokens: number;
+  /**
+   * Prefix-sharing chunk ids (Mooncake convention): prompt token j is identified by
+   * (hashIds[floor(j / hashBlockTokens)], j mod hashBlockTokens). Tokens past the hashed chunks are unique.
+   */
+  hashIds?: number[];
+  /** Tokens per hash id: 512 for Mooncake, 16 for Qwen-Bailian. Default 512. */
+  hashBlockTokens?: number;
+  /** Lower value = served first under `--scheduling-policy priority` (vLLM's convention). */
+  priority?: number;
+  /** Conversation/session id, where the trace has one. */
+  sessionId?: string;
+  /** Model name column (BurstGPT). */
+  model?: string;
+  /** file:line the request came from, for messages. */
+  source?: string;
+}
+
+export const DEFAULT_HASH_BLOCK_TOKENS = 512;
