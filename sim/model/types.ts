@@ -36,6 +36,14 @@ export interface ModelSpec {
     numSharedExperts: number;
     /** Leading dense (non-MoE) layers (DeepSeek first_k_dense_replace). */
     firstKDense: number;
+    /** Optional (added by models): Qwen2-MoE's shared expert width when it differs from moeIntermediateSize. */
+    sharedExpertIntermediateSize?: number;
+    /** Optional: Qwen2-MoE's sigmoid gate on the shared expert (a hidden→1 linear). */
+    sharedExpertGate?: boolean;
+    /** Optional: router (gate) linear has a bias per expert (gpt-oss; DeepSeek-V3's e_score_correction_bias). */
+    routerBias?: boolean;
+    /** Optional: expert linears carry biases (gpt-oss). */
+    expertBias?: boolean;
   };
   /** DeepSeek multi-head latent attention. */
   mla?: {
@@ -45,6 +53,18 @@ export interface ModelSpec {
     qkRopeHeadDim: number;
     vHeadDim: number;
   };
+  /** Optional: o_proj has a bias too (config `attention_bias`: Llama-style, gpt-oss). */
+  attentionOutputBias?: boolean;
+  /** Optional: MLP linears carry biases (config `mlp_bias`). */
+  mlpBias?: boolean;
+  /** Optional: per-head RMSNorm on q and k (Qwen3, Gemma-3): 2 × headDim weights per layer. */
+  qkNorm?: boolean;
+  /** Optional: Gemma-2/3 "sandwich" norms: 4 RMSNorms per layer instead of 2. */
+  sandwichNorms?: boolean;
+  /** Optional: gpt-oss learned attention sinks, one scalar per query head per layer. */
+  attentionSinks?: boolean;
+  /** Optional: DeepSeek multi-token-prediction layers shipped beside the main model (not counted in params). */
+  numMtpLayers?: number;
   /** Sliding-window size in tokens, when some or all layers use one. */
   slidingWindow?: number;
   /** Per layer: "full_attention" | "sliding_attention". Absent → all full (or all sliding when only slidingWindow set, Mistral). */
