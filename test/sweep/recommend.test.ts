@@ -11,7 +11,7 @@ import type { VaryParam } from "../../sim/sweep/spec.ts";
 const GiB = 2 ** 30;
 
 /** A hand-made point: only the fields the rule reads matter. */
-function pt(index: number, params: PointResult["params"], m: Partial<PointMetrics> & { ttft: number; tpot: number }): PointResult {
+function pt(index: number, params: PointResult["params"], m: Omit<Partial<PointMetrics>, "ttft" | "tpot"> & { ttft: number; tpot: number }): PointResult {
   const metrics: PointMetrics = {
     requests: 100,
     completed: 100,
