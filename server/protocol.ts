@@ -99,7 +99,7 @@ export const EngineEventSchema = Type.Union([
   Type.Object({ type: Type.Literal("memory"), t: num, snapshot: MemorySnapshotSchema }),
 ]);
 
-export const KvBudgetSchema = Type.Object({
+const KvBudgetObject = Type.Object({
   totalBytes: num,
   requestedBytes: num,
   weightsBytes: num,
@@ -113,12 +113,17 @@ export const KvBudgetSchema = Type.Object({
   maxConcurrency: num,
   maxModelLen: int,
   blockSize: int,
+  kvCacheGroups: Type.Optional(int),
+  engineNumBlocks: Type.Optional(int),
+  cudaGraphBytes: Type.Optional(num),
   logLines: Type.Array(Type.String()),
   notes: Type.Array(Type.String()),
 });
+/** Validates the fields the server relies on; its static type is the engine's KvBudget itself. */
+export const KvBudgetSchema = Type.Unsafe<KvBudget>(KvBudgetObject);
 
 const PercentilesSchema = Type.Object({ p50: num, p90: num, p99: num, mean: num });
-export const ReplaySummarySchema = Type.Object({
+const ReplaySummaryObject = Type.Object({
   requests: int,
   completed: int,
   rejected: int,
@@ -140,6 +145,7 @@ export const ReplaySummarySchema = Type.Object({
   peakRunning: int,
   peakWaiting: int,
 });
+export const ReplaySummarySchema = Type.Unsafe<ReplaySummary>(ReplaySummaryObject);
 
 /** Totals of the discrete events inside one frame's [t0, t1], counted whatever the subscription (PROTO-2). */
 export const FrameCountsSchema = Type.Object({
@@ -321,11 +327,12 @@ export const CLOSE_CODES = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Compile-time checks that the schemas match the engine contracts (both directions).
+// Compile-time checks that the schemas match the engine contracts (both directions for the event and snapshot
+// schemas; for the budget and summary, every contract value must pass the schema: the static type is the contract).
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _checkSnapshot: Same<Static<typeof MemorySnapshotSchema>, MemorySnapshot> = true;
 const _checkEvent: Same<Static<typeof EngineEventSchema>, EngineEvent> = true;
-const _checkBudget: Same<Static<typeof KvBudgetSchema>, KvBudget> = true;
-const _checkSummary: Same<Static<typeof ReplaySummarySchema>, ReplaySummary> = true;
+const _checkBudget: KvBudget extends Static<typeof KvBudgetObject> ? true : false = true;
+const _checkSummary: ReplaySummary extends Static<typeof ReplaySummaryObject> ? true : false = true;
 void _checkSnapshot, _checkEvent, _checkBudget, _checkSummary;

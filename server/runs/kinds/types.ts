@@ -1,0 +1,63 @@
+/**
+ * A run kind is one small module pair: a main-thread half (validates and resolves the POSTed config, computes the
+ * facts for `hello`) and a worker half (`simModule`, loaded inside the worker thread with `import()`), so adding
+ * training, RL or sweeps as live runs means adding files here, not editing the server.
+ *
+ * Why two halves: config errors must reach the user as a 400 naming the field before any worker starts, while the
+ * simulation itself must run off the event loop. `workerInput` crosses the thread boundary by structured clone, so
+ * it holds plain data only (resolved config, parsed trace), never functions.
+ */
+import type { TSchema } from "@sinclair/typebox";
+import type { EngineEvent, KvBudget, MemorySnapshot, ReplaySummary } from "../../../sim/serving/types.ts";
+import type { RunFacts } from "../../protocol.ts";
+import type { TraceStore } from "../../traces/store.ts";
+
+export interface KindContext {
+  traces: TraceStore;
+}
+
+export interface PreparedRun {
+  /** The resolved config, sent in `hello` and `GET /api/runs/:id`. */
+  config: unknown;
+  facts: RunFacts;
+  budget: KvBudget | null;
+  /** `model_name` label of the run's metrics. */
+  modelName: string;
+  workerInput: unknown;
+}
+
+export interface RunKind {
+  name: string;
+  description: string;
+  /** Schema of the `config` object of `POST /api/runs` for this kind (every field optional: defaults fill in). */
+  configSchema: TSchema;
+  /** The worker half: a module exporting `createSimulation` ({@link SimulationFactory}). */
+  simModule: URL;
+  /** Validates and resolves; throws UserError (with `field`) on bad input. */
+  prepare(config: Record<string, unknown>, ctx: KindContext): Promise<PreparedRun> | PreparedRun;
+}
+
+/** What the worker drives: one engine, stepped a slice at a time. Deterministic for its input. */
+export interface Simulation {
+  /** Simulated seconds. */
+  readonly now: number;
+  readonly finished: boolean;
+  /** One engine step; false when finished (or nothing left to do). */
+  step(): boolean;
+  /** Memory now, or null for kinds without a memory model. */
+  snapshot(): MemorySnapshot | null;
+  /** The final report. */
+  result(): { summary?: ReplaySummary; result?: unknown };
+  /** Per-block state, for kinds with a paged KV cache. */
+  blockStates?(): { state: Uint8Array; owner: Int32Array };
+  /** Kind-specific points produced since the last call (frame `extra`). */
+  drainExtra?(): unknown[];
+}
+
+export interface SimulationOptions {
+  /** Emit per-block events (costly on big pools; only when a viewer subscribed to `blocks`). */
+  blocks: boolean;
+  onEvent: (e: EngineEvent) => void;
+}
+
+export type SimulationFactory = (input: unknown, opts: SimulationOptions) => Simulation | Promise<Simulation>;

@@ -1,0 +1,146 @@
+/**
+ * The worker thread of one run: loads the kind's simulation module, then answers the host's requests one at a time
+ * (init, advance, step, seek, detail, blocks) with one `batch` each. Nothing here touches sockets or timers: pacing
+ * is the host's (the machine's ticker), so a paused run's worker is idle and a cancelled one is simply terminated.
+ *
+ * Seek relies on determinism: a backward seek rebuilds the simulation from its input and re-simulates silently to
+ * the target (the viewer already has those events); a forward seek simply runs ahead, streaming what it passes.
+ *
+ * An exception here is reported as `fatal` with its message and the thread exits; the host fails the run.
+ */
+import { parentPort } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import type { Simulation, SimulationFactory } from "./kinds/types.ts";
+import { BatchCollector } from "./collector.ts";
+import type { HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
+
+if (!parentPort) throw new Error("server/runs/worker.ts must run in a worker thread");
+const port = parentPort;
+
+let factory: SimulationFactory;
+let input: unknown;
+let blocks = false;
+let sim: Simulation;
+let collector: BatchCollector;
+let lastT = 0;
+
+async function build(): Promise<void> {
+  collector = new BatchCollector();
+  sim = await factory(input, { blocks, onEvent: collector.onEvent });
+  lastT = sim.now;
+}
+
+function stepOnce(): boolean {
+  const ok = sim.step();
+  if (ok && !collector.sawMemoryEvent) {
+    const s = sim.snapshot();
+    if (s) collector.addSnapshot(s);
+  }
+  return ok;
+}
+
+/** Steps until simulated time `t` (or the end); the last step may end past `t` (steps are indivisible). */
+function runTo(t: number, deadline = Infinity): void {
+  while (!sim.finished && sim.now < t && performance.now() < deadline) if (!stepOnce()) break;
+}
+
+function batch(id: number, extra: Partial<WorkerBatch> = {}): WorkerBatch {
+  const parts = collector.take();
+  const t1 = sim.now;
+  const out: WorkerBatch = {
+    op: "batch",
+    id,
+    t0: Math.min(lastT, t1),
+    t1,
+    ...parts,
+    last: collector.last,
+    finished: sim.finished,
+    ...extra,
+  };
+  const points = sim.drainExtra?.();
+  if (points && points.length) out.extra = points;
+  if (sim.finished) out.result = sim.result();
+  lastT = t1;
+  return out;
+}
+
+function blockMap(): WorkerBatch["blocks"] {
+  if (!sim.blockStates) return undefined;
+  const { state, owner } = sim.blockStates();
+  return { t: sim.now, state: Array.from(state), owner: Array.from(owner) };
+}
+
+/** Rebuilds and silently re-simulates to `t`. Metrics of the re-simulation are kept only when `keepMetrics`. */
+async function resimulate(t: number, keepMetrics: boolean): Promise<void> {
+  await build();
+  collector.streaming = false;
+  runTo(t);
+  collector.streaming = true;
+  if (!keepMetrics) collector.take();
+  lastT = sim.now;
+}
+
+async function handle(req: HostRequest): Promise<WorkerReply> {
+  switch (req.op) {
+    case "init": {
+      const mod = (await import(req.simModule)) as { createSimulation?: SimulationFactory };
+      if (typeof mod.createSimulation !== "function")
+        throw new Error(`run kind "${req.kind}": ${req.simModule} exports no createSimulation`);
+      factory = mod.createSimulation;
+      input = req.input;
+      blocks = req.blocks;
+      await build();
+      const first = sim.snapshot();
+      if (first) collector.addSnapshot(first);
+      return batch(req.id);
+    }
+    case "advance":
+      runTo(req.toT, performance.now() + req.budgetMs);
+      return batch(req.id);
+    case "step": {
+      const deadline = performance.now() + req.budgetMs;
+      for (let i = 0; i < req.n && !sim.finished && performance.now() < deadline; i++) if (!stepOnce()) break;
+      return batch(req.id);
+    }
+    case "seek": {
+      if (req.t < sim.now) {
+        collector.take();
+        await resimulate(req.t, true);
+        const b = batch(req.id, { rewoundTo: sim.now });
+        b.t0 = sim.now;
+        b.blocks = blocks ? blockMap() : undefined;
+        return b;
+      }
+      runTo(req.t, performance.now() + req.budgetMs);
+      return batch(req.id, blocks ? { blocks: blockMap() } : {});
+    }
+    case "detail": {
+      if (req.blocks && !blocks) {
+        blocks = true;
+        const pending = collector.take();
+        await resimulate(sim.now, false);
+        // Keep what was gathered before the rebuild (events and metrics not yet sent).
+        Object.assign(collector, { events: pending.events, snapshots: pending.snapshots, counts: pending.counts, metrics: pending.metrics });
+        return batch(req.id, { blocks: blockMap() });
+      }
+      if (!req.blocks) blocks = false;
+      return batch(req.id);
+    }
+    case "blocks":
+      return batch(req.id, { blocks: blockMap() });
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on("message", (req: HostRequest) => {
+  queue = queue.then(async () => {
+    try {
+      port.postMessage(await handle(req));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      port.postMessage({ op: "fatal", id: req.id, message } satisfies WorkerReply);
+      port.close();
+      process.exit(1);
+    }
+  });
+});
