@@ -11,11 +11,14 @@ const DTYPE_BYTES: Record<string, number> = {
   int4: 0.5,
 };
 
+/** The spellings suggested when a dtype is unknown. */
+const CANONICAL = ["float32", "bfloat16", "float16", "fp8", "int8", "int4"];
+
 export function dtypeBytes(dtype: string): number {
   const b = DTYPE_BYTES[dtype.toLowerCase()];
   if (b === undefined)
     throw new UserError(
-      `unknown dtype "${dtype}"; did you mean ${closestNames(dtype, Object.keys(DTYPE_BYTES)).join(", ")}?`,
+      `unknown dtype "${dtype}"; did you mean ${closestNames(dtype, CANONICAL).join(", ")}?`,
       { field: "--dtype" },
     );
   return b;
