@@ -18,6 +18,8 @@ export interface TraceRequest {
   priority?: number;
   /** Conversation/session id, where the trace has one. */
   sessionId?: string;
+  /** Images attached to the request (Azure multimodal 2025 `NumImages`). Optional, added by the traces module. */
+  numImages?: number;
   /** Model name column (BurstGPT). */
   model?: string;
   /** file:line the request came from, for messages. */

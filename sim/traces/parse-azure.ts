@@ -1,0 +1,54 @@
+import { UserError } from "../errors.ts";
+import { ArrivalClock, parseAzureTimestamp } from "./clock.ts";
+import { columnIndex, delimiterHint, splitCsvLine } from "./csv.ts";
+import type { ParserContext, RawRow, RowParser } from "./parser.ts";
+import { RowError, tokenCount } from "./row-error.ts";
+
+/**
+ * Azure LLM inference traces (2023, 2024: `TIMESTAMP,ContextTokens,GeneratedTokens`) and the 2025 multimodal trace
+ * (`TIMESTAMP,NumImages,ContextTokens,GeneratedTokens`). Columns are found by name; arrival = TIMESTAMP − first
+ * TIMESTAMP, computed exactly (see clock.ts).
+ */
+export function createAzureParser(ctx: ParserContext, multimodal: boolean): RowParser {
+  const names = multimodal
+    ? (["TIMESTAMP", "NumImages", "ContextTokens", "GeneratedTokens"] as const)
+    : (["TIMESTAMP", "ContextTokens", "GeneratedTokens"] as const);
+  const clock = new ArrivalClock();
+  let iTs = 0, iCtx = 1, iGen = 2, iImg = -1, width: number = names.length;
+  return {
+    hasHeader: true,
+    synthetic: false,
+    collects: false,
+    header(text, lineNo) {
+      const cols = splitCsvLine(text);
+      const idx = columnIndex(cols, names);
+      if (idx.size !== names.length) {
+        const missing = names.filter((n) => !idx.has(n));
+        const hint = delimiterHint(text);
+        throw new UserError(
+          `${ctx.fileName}:${lineNo}: header mismatch: expected columns ${names.join(",")}` +
+            ` (missing ${missing.join(", ")}), found "${text.slice(0, 120)}"` +
+            (hint ? ` — the line looks ${hint}; Azure traces are comma-separated` : ""),
+          { location: `${ctx.fileName}:${lineNo}` },
+        );
+      }
+      iTs = idx.get("TIMESTAMP")!;
+      iCtx = idx.get("ContextTokens")!;
+      iGen = idx.get("GeneratedTokens")!;
+      iImg = multimodal ? idx.get("NumImages")! : -1;
+      width = cols.length;
+    },
+    row(text): RawRow {
+      const f = splitCsvLine(text);
+      if (f.length !== width) throw new RowError(`expected ${width} comma-separated fields, found ${f.length}`);
+      const t = parseAzureTimestamp(f[iTs]);
+      const row: RawRow = {
+        promptTokens: tokenCount(f[iCtx], "ContextTokens"),
+        outputTokens: tokenCount(f[iGen], "GeneratedTokens"),
+      };
+      if (iImg >= 0) row.numImages = tokenCount(f[iImg], "NumImages", 0);
+      row.arrival = clock.sinceFirst(t);
+      return row;
+    },
+  };
+}
