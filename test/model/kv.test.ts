@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { kvLayout, pageSizeBytes, slidingWindowMaxTokensPerRequest, validateTensorParallel } from "../../sim/model/kv.ts";
-import { resolveModel } from "../../sim/model/registry.ts";
+import { listModels, modelFromConfig, resolveModel } from "../../sim/model/registry.ts";
 import type { KvCacheDtype } from "../../sim/model/types.ts";
 
 const kv = (name: string, tp = 1, kvCacheDtype: KvCacheDtype = "auto") =>
@@ -104,5 +104,26 @@ describe("kvLayout: naive MHA figure and sliding windows", () => {
     expect(slidingWindowMaxTokensPerRequest(128, 8192, 16)).toBe(8_336);
     // capped by max_model_len 4096: 4096 / 16 = 256 + 1 = 257 blocks = 4,112 tokens.
     expect(slidingWindowMaxTokensPerRequest(4096, 2048, 16, 4096)).toBe(4_112);
+  });
+});
+
+describe("kvLayout: MQA and every preset", () => {
+  it("MQA (one KV head): 2 × 1 × 128 × 2 B per layer, replicated on every rank under TP", () => {
+    const mqa = modelFromConfig("mqa", {
+      hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 1,
+      intermediate_size: 11008, vocab_size: 32000, max_position_embeddings: 2048, head_dim: null, sliding_window: null,
+    });
+    // 32 layers × 2 × 1 × 128 × 2 B = 16,384 B/token, the same on each of 4 ranks.
+    for (const tp of [1, 4]) {
+      const l = kvLayout(mqa, { kvCacheDtype: "auto", modelDtype: "bfloat16", tensorParallelSize: tp });
+      expect([l.kvHeadsPerRank, l.bytesPerToken, l.numSlidingLayers]).toEqual([1, 16_384, 0]);
+    }
+  });
+  it("every preset loads and has a KV layout at TP 1 whose layer counts add up", () => {
+    for (const name of listModels()) {
+      const l = kv(name);
+      expect(l.numFullAttentionLayers + l.numSlidingLayers, name).toBe(l.numAttentionLayers);
+      expect(l.bytesPerToken, name).toBe(l.bytesPerTokenPerLayer * l.numAttentionLayers);
+    }
   });
 });
