@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GiB } from "../../sim/units.ts";
-import { resolveModel } from "../../sim/model/registry.ts";
+import { countParams } from "../../sim/model/params.ts";
+import { modelFromConfig, resolveModel } from "../../sim/model/registry.ts";
 import { dtypeBytes, weightBytes } from "../../sim/model/weights.ts";
 import type { Quantization, WeightDtype } from "../../sim/model/types.ts";
 
@@ -30,6 +31,20 @@ describe("weightBytes: unquantized", () => {
   it("is within 0.3% of vLLM's 'Model loading took 14.99 GiB' for a Llama-3 8B (kv-cache-log-points #6)", () => {
     // 16,060,522,496 B = 14.957 GiB; vLLM measures the allocator delta, slightly above the tensors.
     expect(Math.abs(wb("meta-llama/Llama-3.1-8B-Instruct").perRankBytes / GiB / 14.99 - 1)).toBeLessThan(0.003);
+  });
+  it("Qwen3-30B-A3B bf16 is within 0.1% of vLLM's 'Loading model weights took 56.9001 GB' (vllm-ascend run, 1 NPU)", () => {
+    // Qwen3-30B-A3B config.json shapes; HF card: 30.5B total, 3.3B activated. By hand: embed + lm_head
+    // 2 × 151936×2048 = 622,329,856; attention 48 × (2×2048×4096 + 2×2048×512) = 905,969,664; experts
+    // 48 × 128 × 3×2048×768 = 28,991,029,248 + router 48 × 128×2048 = 12,582,912; norms 48 × (2×2048 + 2×128)
+    // + 2048 = 210,944 → 30,532,122,624 params × 2 B = 56.87 GiB.
+    const spec = modelFromConfig("Qwen/Qwen3-30B-A3B", {
+      model_type: "qwen3_moe", hidden_size: 2048, num_hidden_layers: 48, num_attention_heads: 32, num_key_value_heads: 4,
+      head_dim: 128, intermediate_size: 6144, moe_intermediate_size: 768, num_experts: 128, num_experts_per_tok: 8,
+      vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: false,
+    });
+    expect(countParams(spec).total).toBe(30_532_122_624);
+    const w = weightBytes(spec, { dtype: "bfloat16", quantization: "none", tensorParallelSize: 1 });
+    expect(Math.abs(w.perRankBytes / GiB / 56.9001 - 1)).toBeLessThan(0.001);
   });
   it("TP=2 per rank on Llama-3.1-8B = 8,030,527,488 B (by hand)", () => {
     // Per rank, bf16: embedding 128256/2 × 4096 × 2 = 525,336,576 and the same for lm_head; attention 32 layers ×
