@@ -1,0 +1,151 @@
+/**
+ * blockMap — every KV block of the pool as one cell on a canvas (SVG would need 100k+ nodes; a canvas redraw of
+ * the whole map writes at most width×height pixels into one ImageData, ~1 ms).
+ *
+ * Channels: state (free = background, in use = a hue per owning request, cached-free = pale blue, the null block
+ * = darkest), flash (eviction: vermillion; prefix hit: bluish green; fading over `flashMs` of wall time). Cell
+ * size adapts so the whole pool fits the box (down to 1 px per block; past that, "showing N of M").
+ * Hover names the block (`blk17`), its state, owner (`req-42`), hash-chain position, ref count, last touch and how
+ * it was allocated.
+ *
+ * Example:
+ *   const map = blockMap().blocks(store.blocks).height(220);
+ *   map(document.querySelector("#blocks")!); // call again each animation frame; it skips work when unchanged
+ */
+import { BlockStateMap, FREE, USED, CACHED_FREE, NULL_BLOCK, FLASH_EVICT, FLASH_HIT } from "../data/block-state.ts";
+import { okabeIto, requestHue, rgb, cssVar, REQUEST_HUE_COUNT } from "../ui/palette.ts";
+import { showTooltip, hideTooltip, tooltipTable } from "./tooltip.ts";
+
+export interface BlockMap {
+  (container: HTMLElement, now?: number): void;
+  blocks(): BlockStateMap; blocks(b: BlockStateMap): BlockMap;
+  height(): number; height(h: number): BlockMap;
+  flashMs(): number; flashMs(ms: number): BlockMap;
+  title(): string; title(s: string): BlockMap;
+  /** Cell size and grid of the last draw, for tests and hover. */
+  layout(): { cell: number; cols: number; rows: number; shown: number };
+}
+
+const STATE_NAMES = ["free", "in use", "cached-free (evictable)", "null block (reserved)"];
+const HOW = ["", "fresh allocation (allocate_slots)", "prefix-cache hit (touch)"];
+
+export function blockMap(): BlockMap {
+  let blocks = new BlockStateMap();
+  let height = 220;
+  let flashMs = 700;
+  let title = "KV cache block map";
+  let lastVersion = -1;
+  let lastKey = "";
+  let lay = { cell: 1, cols: 1, rows: 1, shown: 0, gap: 0 };
+  let flashing = false;
+
+  const map = ((container: HTMLElement, now = performance.now()) => {
+    const width = Math.max(100, Math.floor(container.clientWidth || 600));
+    let canvas = container.querySelector<HTMLCanvasElement>("canvas.blockmap");
+    if (!canvas) {
+      canvas = document.createElement("canvas");
+      canvas.className = "blockmap";
+      canvas.setAttribute("role", "img");
+      canvas.tabIndex = 0;
+      container.appendChild(canvas);
+      canvas.addEventListener("pointermove", (ev) => onHover(canvas!, ev));
+      canvas.addEventListener("pointerleave", hideTooltip);
+    }
+    canvas.setAttribute("aria-label", `${title}: ${blocks.n} blocks`);
+    const n = blocks.n;
+    // Largest square cell that fits all n blocks in width × height.
+    let cell = Math.max(1, Math.min(14, Math.floor(Math.sqrt((width * height) / Math.max(1, n)))));
+    while (cell > 1 && Math.ceil(n / Math.floor(width / cell)) * cell > height) cell--;
+    const cols = Math.max(1, Math.floor(width / cell));
+    const rowsNeeded = Math.ceil(n / cols);
+    const rows = Math.min(rowsNeeded, Math.floor(height / cell));
+    const shown = Math.min(n, rows * cols);
+    const gap = cell >= 5 ? 1 : 0;
+    lay = { cell, cols, rows, shown, gap };
+    const h = Math.max(cell, rows * cell);
+    const theme = document.documentElement.dataset.theme ?? "dark";
+    const key = `${width}x${h}:${cell}:${n}:${theme}`;
+    if (!flashing && blocks.version === lastVersion && key === lastKey) return;
+    if (canvas.width !== width || canvas.height !== h) {
+      canvas.width = width;
+      canvas.height = h;
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${h}px`;
+    }
+    lastKey = key;
+    lastVersion = blocks.version;
+    const ctx = canvas.getContext("2d")!;
+    const img = ctx.createImageData(width, h);
+    const px = new Uint32Array(img.data.buffer);
+    const pack = (c: [number, number, number]) => (255 << 24) | (c[2] << 16) | (c[1] << 8) | c[0];
+    const mix = (a: [number, number, number], b: [number, number, number], f: number): [number, number, number] => [
+      Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f),
+    ];
+    const bg = rgb(cssVar("--panel", "#171a21"));
+    const free = rgb(cssVar("--cell-free", "#262b35"));
+    const nul = rgb(cssVar("--cell-null", "#000000"));
+    const cached = mix(bg, rgb(okabeIto.skyBlue), 0.55);
+    const hues = Array.from({ length: REQUEST_HUE_COUNT }, (_, i) => rgb(requestHue(i)));
+    const evict = rgb(okabeIto.vermillion);
+    const hit = rgb(okabeIto.bluishGreen);
+    px.fill(pack(bg));
+    flashing = false;
+    const { state, owner, flashAt, flashKind } = blocks;
+    for (let i = 0; i < shown; i++) {
+      const s = state[i];
+      let c: [number, number, number] =
+        s === USED ? hues[((owner[i] % REQUEST_HUE_COUNT) + REQUEST_HUE_COUNT) % REQUEST_HUE_COUNT]
+        : s === CACHED_FREE ? cached : s === NULL_BLOCK ? nul : free;
+      const age = now - flashAt[i];
+      if (age >= 0 && age < flashMs && flashKind[i] !== 0) {
+        flashing = true;
+        c = mix(c, flashKind[i] === FLASH_EVICT ? evict : flashKind[i] === FLASH_HIT ? hit : c, 1 - age / flashMs);
+      }
+      const v = pack(c);
+      const x0 = (i % cols) * cell;
+      const y0 = Math.floor(i / cols) * cell;
+      const sz = cell - gap;
+      for (let dy = 0; dy < sz; dy++) {
+        const row = (y0 + dy) * width + x0;
+        for (let dx = 0; dx < sz; dx++) px[row + dx] = v;
+      }
+      // Cached-free cells bigger than 4 px get a dot, so they differ from in-use cells by shape, not hue alone.
+      if (s === CACHED_FREE && sz >= 4) px[(y0 + (sz >> 1)) * width + x0 + (sz >> 1)] = pack(bg);
+    }
+    ctx.putImageData(img, 0, 0);
+  }) as BlockMap;
+
+  function onHover(canvas: HTMLCanvasElement, ev: PointerEvent) {
+    const r = canvas.getBoundingClientRect();
+    const cx = Math.floor(((ev.clientX - r.left) / r.width) * canvas.width / lay.cell);
+    const cy = Math.floor(((ev.clientY - r.top) / r.height) * canvas.height / lay.cell);
+    if (cx >= lay.cols) return hideTooltip();
+    const i = cy * lay.cols + cx;
+    if (i < 0 || i >= lay.shown) return hideTooltip();
+    const s = blocks.state[i];
+    const rows: [string, string, string?][] = [["state", STATE_NAMES[s] ?? String(s)]];
+    if (s === USED || s === CACHED_FREE) {
+      if (blocks.owner[i] >= 0) rows.push([s === USED ? "owner" : "last owner", `req-${blocks.owner[i]}`, s === USED ? requestHue(blocks.owner[i]) : undefined]);
+      rows.push(["hash-chain position", blocks.chainPos[i] >= 0 ? `#${blocks.chainPos[i]}${blocks.hashed[i] ? " (hashed, full)" : " (partial, no hash)"}` : "unknown (joined mid-run)"]);
+      rows.push(["ref count", String(blocks.refCnt[i])]);
+    }
+    if (!Number.isNaN(blocks.lastTouched[i])) rows.push(["last touched", `t = ${blocks.lastTouched[i].toFixed(3)} s`]);
+    if (blocks.how[i]) rows.push(["allocated by", HOW[blocks.how[i]]]);
+    if (s === FREE && blocks.flashKind[i] === FLASH_EVICT) rows.push(["", "evicted from the prefix cache"]);
+    showTooltip(tooltipTable(`blk${i}`, rows), ev.clientX, ev.clientY);
+  }
+
+  const acc = <V>(get: () => V, set: (v: V) => void) =>
+    function (...args: [V?]) {
+      if (args.length === 0) return get();
+      set(args[0] as V);
+      lastVersion = -1;
+      return map;
+    };
+  map.blocks = acc(() => blocks, (v) => (blocks = v)) as BlockMap["blocks"];
+  map.height = acc(() => height, (v) => (height = v)) as BlockMap["height"];
+  map.flashMs = acc(() => flashMs, (v) => (flashMs = v)) as BlockMap["flashMs"];
+  map.title = acc(() => title, (v) => (title = v)) as BlockMap["title"];
+  map.layout = () => ({ cell: lay.cell, cols: lay.cols, rows: lay.rows, shown: lay.shown });
+  return map;
+}

@@ -1,0 +1,145 @@
+/**
+ * lineChart — several named series over a numeric x (running/waiting counts, sweep curves). Same factory shape
+ * as stackedArea; `points` marks individual x,y positions (the sweep's recommended point).
+ *
+ * Example:
+ *   lineChart().series([{ key: "running", label: "running", color: "#0072B2", values: [{ x: 0, y: 3 }] }])
+ *     .xLabel("simulated time (s)").yLabel("requests")(el);
+ */
+import * as d3 from "d3";
+import { showTooltip, hideTooltip } from "./tooltip.ts";
+
+export interface LineSeries { key: string; label: string; color: string; values: { x: number; y: number }[]; dash?: string }
+export interface PointMark { x: number; y: number; label: string; color: string }
+
+export interface LineChart {
+  (container: HTMLElement): void;
+  series(): LineSeries[]; series(s: LineSeries[]): LineChart;
+  points(): PointMark[]; points(p: PointMark[]): LineChart;
+  xDomain(): [number, number] | null; xDomain(d: [number, number] | null): LineChart;
+  xLabel(): string; xLabel(s: string): LineChart;
+  yLabel(): string; yLabel(s: string): LineChart;
+  height(): number; height(h: number): LineChart;
+  title(): string; title(s: string): LineChart;
+  step(): boolean; step(b: boolean): LineChart;
+  yFormat(): (v: number) => string; yFormat(f: (v: number) => string): LineChart;
+  hover(): ((x: number) => string | null) | null; hover(f: ((x: number) => string | null) | null): LineChart;
+  showLegend(): boolean; showLegend(b: boolean): LineChart;
+}
+
+export function lineChart(): LineChart {
+  let series: LineSeries[] = [];
+  let points: PointMark[] = [];
+  let xDomain: [number, number] | null = null;
+  let xLabel = "x";
+  let yLabel = "y";
+  let height = 140;
+  let title = "line chart";
+  let step = false;
+  let yFormat: (v: number) => string = d3.format("~s");
+  let hover: ((x: number) => string | null) | null = null;
+  let showLegend = true;
+  const margin = { top: 8, right: 16, bottom: 32, left: 52 };
+
+  const chart = ((container: HTMLElement) => {
+    const width = Math.max(160, container.clientWidth || 400);
+    const iw = width - margin.left - margin.right;
+    const legendH = showLegend && series.length > 1 ? 16 : 0;
+    const ih = height - margin.top - margin.bottom - legendH;
+    let svg = d3.select(container).select<SVGSVGElement>("svg.lines");
+    if (svg.empty()) {
+      svg = d3.select(container).append("svg").attr("class", "lines").attr("role", "img");
+      const g = svg.append("g").attr("class", "plot");
+      g.append("g").attr("class", "gridline y-grid");
+      g.append("g").attr("class", "series");
+      g.append("g").attr("class", "points");
+      g.append("g").attr("class", "axis x-axis");
+      g.append("g").attr("class", "axis y-axis");
+      g.append("text").attr("class", "axis-title x-title");
+      g.append("text").attr("class", "axis-title y-title");
+      g.append("g").attr("class", "legend");
+      g.append("line").attr("class", "hover-rule").style("display", "none");
+      g.append("rect").attr("class", "hover-target").attr("fill", "transparent");
+    }
+    svg.attr("width", width).attr("height", height).attr("aria-label", title);
+    const g = svg.select<SVGGElement>("g.plot").attr("transform", `translate(${margin.left},${margin.top + legendH})`);
+    const allX = series.flatMap((s) => s.values.map((v) => v.x)).concat(points.map((p) => p.x));
+    const allY = series.flatMap((s) => s.values.map((v) => v.y)).concat(points.map((p) => p.y));
+    const xd = xDomain ?? (allX.length ? (d3.extent(allX) as [number, number]) : [0, 1]);
+    if (xd[0] === xd[1]) xd[1] = xd[0] + 1;
+    const x = d3.scaleLinear().domain(xd).range([0, iw]);
+    const y = d3.scaleLinear().domain([Math.min(0, d3.min(allY) ?? 0), Math.max(1e-9, d3.max(allY) ?? 1)]).nice().range([ih, 0]);
+    g.select<SVGGElement>("g.y-grid").call(d3.axisLeft(y).ticks(4).tickSize(-iw).tickFormat(() => ""));
+    const line = d3.line<{ x: number; y: number }>().x((v) => x(v.x)).y((v) => y(v.y)).curve(step ? d3.curveStepAfter : d3.curveMonotoneX);
+    g.select<SVGGElement>("g.series")
+      .selectAll<SVGPathElement, LineSeries>("path")
+      .data(series, (s) => s.key)
+      .join("path")
+      .attr("fill", "none")
+      .attr("stroke", (s) => s.color)
+      .attr("stroke-width", 1.6)
+      .attr("stroke-dasharray", (s) => s.dash ?? null)
+      .attr("d", (s) => line(s.values.filter((v) => v.x >= xd[0] && v.x <= xd[1])));
+    g.select<SVGGElement>("g.points")
+      .selectAll<SVGGElement, PointMark>("g.pt")
+      .data(points)
+      .join((enter) => {
+        const e = enter.append("g").attr("class", "pt");
+        e.append("circle").attr("r", 5).attr("fill", "none").attr("stroke-width", 2);
+        e.append("text").attr("class", "reflabel").attr("x", 8).attr("y", -8);
+        return e;
+      })
+      .attr("transform", (p) => `translate(${x(p.x)},${y(p.y)})`)
+      .call((sel) => sel.select("circle").attr("stroke", (p) => p.color))
+      .call((sel) => sel.select("text").attr("fill", (p) => p.color).text((p) => p.label));
+    g.select<SVGGElement>("g.x-axis").attr("transform", `translate(0,${ih})`).call(d3.axisBottom(x).ticks(Math.max(2, Math.floor(iw / 80))));
+    g.select<SVGGElement>("g.y-axis").call(d3.axisLeft(y).ticks(4).tickFormat((v) => yFormat(Number(v))));
+    g.select("text.x-title").attr("x", iw / 2).attr("y", ih + 28).attr("text-anchor", "middle").text(xLabel);
+    g.select("text.y-title").attr("transform", `translate(${-40},${ih / 2}) rotate(-90)`).attr("text-anchor", "middle").text(yLabel);
+    const leg = g.select<SVGGElement>("g.legend").attr("transform", `translate(0,${-legendH + 2})`);
+    leg.selectAll<SVGGElement, LineSeries>("g.li")
+      .data(legendH ? series : [], (s) => s.key)
+      .join((enter) => {
+        const e = enter.append("g").attr("class", "li");
+        e.append("rect").attr("width", 10).attr("height", 3).attr("y", 3);
+        e.append("text").attr("class", "axis-title").attr("x", 14).attr("y", 8);
+        return e;
+      })
+      .attr("transform", (_s, i) => `translate(${i * Math.min(170, iw / Math.max(1, series.length))},0)`)
+      .call((sel) => sel.select("rect").attr("fill", (s) => s.color))
+      .call((sel) => sel.select("text").text((s) => s.label));
+    const rule = g.select<SVGLineElement>("line.hover-rule").attr("y1", 0).attr("y2", ih);
+    g.select<SVGRectElement>("rect.hover-target").attr("width", iw).attr("height", ih)
+      .on("pointermove", (ev: PointerEvent) => {
+        if (!hover) return;
+        const [mx] = d3.pointer(ev);
+        const html = hover(x.invert(mx));
+        if (html === null) return hideTooltip();
+        rule.style("display", null).attr("x1", mx).attr("x2", mx);
+        showTooltip(html, ev.clientX, ev.clientY);
+      })
+      .on("pointerleave", () => {
+        rule.style("display", "none");
+        hideTooltip();
+      });
+  }) as LineChart;
+
+  const acc = <V>(get: () => V, set: (v: V) => void) =>
+    function (...args: [V?]) {
+      if (args.length === 0) return get();
+      set(args[0] as V);
+      return chart;
+    };
+  chart.series = acc(() => series, (v) => (series = v)) as LineChart["series"];
+  chart.points = acc(() => points, (v) => (points = v)) as LineChart["points"];
+  chart.xDomain = acc(() => xDomain, (v) => (xDomain = v)) as LineChart["xDomain"];
+  chart.xLabel = acc(() => xLabel, (v) => (xLabel = v)) as LineChart["xLabel"];
+  chart.yLabel = acc(() => yLabel, (v) => (yLabel = v)) as LineChart["yLabel"];
+  chart.height = acc(() => height, (v) => (height = v)) as LineChart["height"];
+  chart.title = acc(() => title, (v) => (title = v)) as LineChart["title"];
+  chart.step = acc(() => step, (v) => (step = v)) as LineChart["step"];
+  chart.yFormat = acc(() => yFormat, (v) => (yFormat = v)) as LineChart["yFormat"];
+  chart.hover = acc(() => hover, (v) => (hover = v)) as LineChart["hover"];
+  chart.showLegend = acc(() => showLegend, (v) => (showLegend = v)) as LineChart["showLegend"];
+  return chart;
+}

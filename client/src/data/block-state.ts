@@ -1,0 +1,172 @@
+/**
+ * The KV block map as the client knows it: one entry per physical block, updated from the `blocks` snapshot
+ * message and the per-block engine events (blocks_allocated / touched / freed / cached / evicted).
+ *
+ * Why the client keeps its own copy instead of asking for the map every frame: a 200k-block pool is 200k entries;
+ * the events say what changed. The snapshot (`blocks` message, sent on subscribe and after a seek) resets it.
+ *
+ * Invariants:
+ * - BLK-1 state[i] is FREE, USED, CACHED_FREE or NULL; USED ⇔ refCnt[i] > 0 (for blocks learnt from events).
+ * - BLK-2 a freed block with a hash (it was cached) becomes CACHED_FREE, one without becomes FREE (vLLM's free
+ *   queue keeps cached blocks reusable until evicted).
+ * Flash times are wall-clock ms (performance.now()) so a flash lasts the same on screen at any simulation speed.
+ */
+export const FREE = 0;
+export const USED = 1;
+export const CACHED_FREE = 2;
+export const NULL_BLOCK = 3;
+
+export type FlashKind = 0 | 1 | 2; // none, eviction, prefix hit
+export const FLASH_NONE = 0;
+export const FLASH_EVICT = 1;
+export const FLASH_HIT = 2;
+
+export class BlockStateMap {
+  n = 0;
+  state = new Uint8Array(0);
+  owner = new Int32Array(0);
+  refCnt = new Int32Array(0);
+  /** Position of the block in its owner's block table (= hash-chain position for full blocks), -1 unknown. */
+  chainPos = new Int32Array(0);
+  hashed = new Uint8Array(0);
+  lastTouched = new Float64Array(0);
+  /** 0 unknown, 1 allocated fresh, 2 prefix hit (touched from the cache). */
+  how = new Uint8Array(0);
+  flashAt = new Float64Array(0);
+  flashKind = new Uint8Array(0);
+  /** Blocks held per request, in block-table order, to place newly allocated blocks in the chain. */
+  private tableLen = new Map<number, number>();
+  /** Bumped on every change so views can skip redraws. */
+  version = 0;
+  /** Blocks whose state changed since the last `takeDirty()`; null = everything. */
+  private dirty: Set<number> | null = null;
+
+  resize(n: number): void {
+    this.n = n;
+    this.state = new Uint8Array(n);
+    this.owner = new Int32Array(n).fill(-1);
+    this.refCnt = new Int32Array(n);
+    this.chainPos = new Int32Array(n).fill(-1);
+    this.hashed = new Uint8Array(n);
+    this.lastTouched = new Float64Array(n).fill(NaN);
+    this.how = new Uint8Array(n);
+    this.flashAt = new Float64Array(n).fill(-Infinity);
+    this.flashKind = new Uint8Array(n);
+    this.tableLen.clear();
+    // vLLM reserves block 0 as the null block (never allocated): draw it as such until told otherwise.
+    if (n > 0) this.state[0] = NULL_BLOCK;
+    this.touchAll();
+  }
+
+  /** Replaces everything with the server's full map (`blocks` message). */
+  load(state: ArrayLike<number>, owner: ArrayLike<number>, t: number): void {
+    if (state.length !== this.n) this.resize(state.length);
+    this.tableLen.clear();
+    for (let i = 0; i < this.n; i++) {
+      const s = state[i];
+      this.state[i] = s;
+      this.owner[i] = owner[i] ?? -1;
+      this.refCnt[i] = s === USED ? 1 : 0;
+      this.hashed[i] = s === CACHED_FREE ? 1 : 0;
+      this.chainPos[i] = -1;
+      this.lastTouched[i] = s === FREE ? NaN : t;
+      this.how[i] = 0;
+      this.flashKind[i] = FLASH_NONE;
+    }
+    this.touchAll();
+  }
+
+  allocated(reqId: number, blockIds: readonly number[], t: number): void {
+    let pos = this.tableLen.get(reqId) ?? 0;
+    for (const b of blockIds) {
+      if (b < 0 || b >= this.n) continue;
+      this.state[b] = USED;
+      this.owner[b] = reqId;
+      this.refCnt[b] = 1;
+      this.chainPos[b] = pos++;
+      this.hashed[b] = 0;
+      this.lastTouched[b] = t;
+      this.how[b] = 1;
+      this.mark(b);
+    }
+    this.tableLen.set(reqId, pos);
+  }
+
+  /** A prefix-cache hit: the request reuses cached blocks (they join its block table first, in chain order). */
+  touched(reqId: number, blockIds: readonly number[], t: number, now: number): void {
+    let pos = this.tableLen.get(reqId) ?? 0;
+    for (const b of blockIds) {
+      if (b < 0 || b >= this.n) continue;
+      this.state[b] = USED;
+      this.refCnt[b] = Math.max(0, this.refCnt[b]) + 1;
+      this.owner[b] = reqId;
+      if (this.chainPos[b] < 0) this.chainPos[b] = pos;
+      pos++;
+      this.lastTouched[b] = t;
+      this.how[b] = 2;
+      this.flashAt[b] = now;
+      this.flashKind[b] = FLASH_HIT;
+      this.mark(b);
+    }
+    this.tableLen.set(reqId, pos);
+  }
+
+  cached(blockIds: readonly number[], firstBlockIndex: number): void {
+    blockIds.forEach((b, i) => {
+      if (b < 0 || b >= this.n) return;
+      this.hashed[b] = 1;
+      this.chainPos[b] = firstBlockIndex + i;
+      this.mark(b);
+    });
+  }
+
+  freed(reqId: number, blockIds: readonly number[], t: number): void {
+    for (const b of blockIds) {
+      if (b < 0 || b >= this.n) continue;
+      this.refCnt[b] = Math.max(0, this.refCnt[b] - 1);
+      if (this.refCnt[b] === 0) this.state[b] = this.hashed[b] ? CACHED_FREE : FREE; // BLK-2
+      this.lastTouched[b] = t;
+      this.mark(b);
+    }
+    this.tableLen.delete(reqId);
+  }
+
+  evicted(blockIds: readonly number[], now: number): void {
+    for (const b of blockIds) {
+      if (b < 0 || b >= this.n) continue;
+      this.hashed[b] = 0;
+      if (this.state[b] === CACHED_FREE) this.state[b] = FREE;
+      this.flashAt[b] = now;
+      this.flashKind[b] = FLASH_EVICT;
+      this.mark(b);
+    }
+  }
+
+  counts(): { free: number; used: number; cachedFree: number } {
+    let free = 0, used = 0, cachedFree = 0;
+    for (let i = 0; i < this.n; i++) {
+      const s = this.state[i];
+      if (s === FREE) free++;
+      else if (s === USED) used++;
+      else if (s === CACHED_FREE) cachedFree++;
+    }
+    return { free, used, cachedFree };
+  }
+
+  /** The set of blocks changed since the last call (null = redraw all). */
+  takeDirty(): Set<number> | null {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+
+  private mark(b: number): void {
+    this.version++;
+    if (this.dirty) this.dirty.add(b);
+  }
+
+  private touchAll(): void {
+    this.version++;
+    this.dirty = null;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Everything the Serve view draws, accumulated from one run's stream: the memory series (every snapshot kept, so
+ * hover reports exact bytes even where drawing downsamples), eviction/preemption markers, the block map, request
+ * lifetimes, and the run's state. The views read it; only `apply` writes it.
+ *
+ * Invariant STORE-1: `snapshots` is sorted by t (frames arrive in order, PROTO-1; a `rewoundTo` truncates first).
+ */
+import type { MemorySnapshot, ReplaySummary, KvBudget } from "../../../sim/serving/types.ts";
+import type {
+  HelloMessage, FrameMessage, StateMessage, ServerMessage, RunFacts,
+} from "../../../server/protocol.ts";
+import { BlockStateMap } from "./block-state.ts";
+import { RequestTracker } from "./request-track.ts";
+
+export interface Marker {
+  t: number;
+  kind: "eviction" | "preemption";
+  /** Blocks evicted or requests preempted in the batch the marker stands for. */
+  count: number;
+}
+
+export type Speed = number | "max";
+
+export class ServeStore {
+  runId: string | null = null;
+  kind = "replay";
+  facts: RunFacts | null = null;
+  budget: KvBudget | null = null;
+  config: Record<string, unknown> | null = null;
+  state = "created";
+  speed: Speed = 1;
+  t = 0;
+  message = "";
+  snapshots: MemorySnapshot[] = [];
+  markers: Marker[] = [];
+  droppedSamples = 0;
+  frames = 0;
+  lastFrameSeq = -1;
+  totals = { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };
+  summary: ReplaySummary | null = null;
+  readonly blocks = new BlockStateMap();
+  readonly requests = new RequestTracker();
+  /** Bumped on any change; views compare to skip work. */
+  version = 0;
+  /** Wall-clock of the last applied frame (performance.now()). */
+  lastFrameAt = 0;
+  lastError: { message: string; field?: string } | null = null;
+
+  reset(): void {
+    this.snapshots = [];
+    this.markers = [];
+    this.droppedSamples = 0;
+    this.frames = 0;
+    this.lastFrameSeq = -1;
+    this.totals = { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };
+    this.summary = null;
+    this.requests.clear();
+    this.blocks.resize(this.budget?.numGpuBlocks ?? 0);
+    this.version++;
+  }
+
+  apply(msg: ServerMessage, now = performance.now()): void {
+    switch (msg.type) {
+      case "hello":
+        this.hello(msg);
+        break;
+      case "frame":
+        this.frame(msg, now);
+        break;
+      case "blocks":
+        this.blocks.load(msg.state, msg.owner, msg.t);
+        break;
+      case "state":
+        this.onState(msg);
+        break;
+      case "summary":
+        if (msg.summary) this.summary = msg.summary;
+        break;
+      case "error":
+        this.lastError = { message: msg.message, field: msg.field };
+        break;
+    }
+    this.version++;
+  }
+
+  /** The snapshot at or just before t (exact, never downsampled), for hover. */
+  snapshotAt(t: number): MemorySnapshot | null {
+    const s = this.snapshots;
+    if (s.length === 0) return null;
+    let lo = 0, hi = s.length - 1;
+    if (t <= s[0].t) return s[0];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid].t <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return s[lo];
+  }
+
+  /** Last arrival of the trace (scrubber range), or the furthest time seen. */
+  get horizon(): number {
+    const last = this.snapshots.length ? this.snapshots[this.snapshots.length - 1].t : 0;
+    return Math.max(this.facts?.trace?.lastArrival ?? 0, last, this.t);
+  }
+
+  private hello(m: HelloMessage): void {
+    const sameRun = this.runId === m.runId;
+    this.runId = m.runId;
+    this.kind = m.kind;
+    this.facts = m.facts;
+    this.budget = m.budget as KvBudget | null;
+    this.config = (m.config ?? null) as Record<string, unknown> | null;
+    this.state = m.state;
+    this.speed = m.speed;
+    this.t = m.t;
+    if (!sameRun) this.reset();
+  }
+
+  private onState(m: StateMessage): void {
+    this.state = m.state;
+    this.speed = m.speed;
+    this.t = m.t;
+    this.message = m.message ?? "";
+    if (m.rewoundTo !== undefined) this.rewind(m.rewoundTo);
+  }
+
+  /** PROTO-1: after a backward seek the timeline restarts at `t`. */
+  private rewind(t: number): void {
+    this.snapshots = this.snapshots.filter((s) => s.t <= t);
+    this.markers = this.markers.filter((m) => m.t <= t);
+    this.requests.rewind();
+    this.summary = null;
+  }
+
+  private frame(f: FrameMessage, now: number): void {
+    this.frames++;
+    this.lastFrameSeq = f.seq;
+    this.lastFrameAt = now;
+    this.droppedSamples += f.droppedSamples;
+    for (const k of Object.keys(this.totals) as (keyof typeof this.totals)[]) this.totals[k] += f.counts[k] ?? 0;
+    const last = this.snapshots.length ? this.snapshots[this.snapshots.length - 1].t : -Infinity;
+    for (const s of f.snapshots) if (s.t >= last) this.snapshots.push(s); // STORE-1
+    if (f.t1 > this.t) this.t = f.t1;
+    let evictT = NaN, evictN = 0, preemptT = NaN, preemptN = 0;
+    for (const e of f.events) {
+      switch (e.type) {
+        case "blocks_allocated": this.blocks.allocated(e.reqId, e.blockIds, e.t); break;
+        case "blocks_touched": this.blocks.touched(e.reqId, e.blockIds, e.t, now); break;
+        case "blocks_freed": this.blocks.freed(e.reqId, e.blockIds, e.t); break;
+        case "blocks_cached": this.blocks.cached(e.blockIds, e.firstBlockIndex); break;
+        case "blocks_evicted":
+          this.blocks.evicted(e.blockIds, now);
+          if (Number.isNaN(evictT)) evictT = e.t;
+          evictN += e.blockIds.length;
+          break;
+        case "preempted":
+          if (Number.isNaN(preemptT)) preemptT = e.t;
+          preemptN++;
+          this.requests.apply(e);
+          break;
+        case "memory": if (e.snapshot.t >= last) this.snapshots.push(e.snapshot); break;
+        default: this.requests.apply(e);
+      }
+    }
+    // Without per-block events the frame's counts still say evictions happened (PROTO-2).
+    if (evictN === 0 && f.counts.evictedBlocks > 0) { evictT = f.t0; evictN = f.counts.evictedBlocks; }
+    if (preemptN === 0 && f.counts.preemptions > 0) { preemptT = f.t0; preemptN = f.counts.preemptions; }
+    if (evictN > 0) this.markers.push({ t: evictT, kind: "eviction", count: evictN });
+    if (preemptN > 0) this.markers.push({ t: preemptT, kind: "preemption", count: preemptN });
+  }
+}
