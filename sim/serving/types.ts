@@ -43,14 +43,22 @@ export interface ServingConfig {
 export interface CostModelParams {
   /** Fraction of peak HBM bandwidth reached when streaming weights and KV. */
   bandwidthEfficiency: number;
-  /** Fraction of peak FLOPs reached by large prefills; small batches reach less (see cost-model.ts). */
-  computeEfficiency: number;
-  /** Tokens at which compute efficiency reaches half of `computeEfficiency`. */
-  computeEfficiencyHalfTokens: number;
+  /**
+   * Fraction of peak FLOPs a step of T tokens reaches: eff(T) = min + (max − min) / (1 + (T0 / T)^k), rising from
+   * `computeEfficiencyMin` for small batches to `computeEfficiencyMax` for long prefills (see cost-model.ts).
+   */
+  computeEfficiencyMin: number;
+  computeEfficiencyMax: number;
+  /** T0 of the efficiency curve, tokens. */
+  computeEfficiencyMidTokens: number;
+  /** k of the efficiency curve. */
+  computeEfficiencyExponent: number;
+  /** fp8/int8 GEMMs reach a smaller fraction of their (doubled) peak than bf16 ones. */
+  lowPrecisionComputeScale: number;
   /** Fixed per-step overhead (scheduling, launches, sampling), seconds. */
   stepOverheadS: number;
-  /** Extra fixed per-step overhead per doubling of TP (all-reduce latency), seconds. */
-  tpOverheadS: number;
+  /** Latency of one all-reduce under TP (two per layer per step), seconds. */
+  allReduceLatencyS: number;
   /** Interconnect efficiency for TP all-reduce traffic. */
   allReduceEfficiency: number;
 }
@@ -67,6 +75,8 @@ export interface KvBudget {
   kvBytesPerToken: number;
   /** Page bytes per layer (one block of one layer). */
   pageBytesPerLayer: number;
+  /** Bytes of one vLLM block over the layers of its group (= pageBytesPerLayer × layers per group). */
+  blockBytes: number;
   numGpuBlocks: number;
   /** vLLM's "GPU KV cache size: N tokens" (= numGpuBlocks × blockSize; counts the null block). */
   kvCacheTokens: number;
@@ -74,6 +84,12 @@ export interface KvBudget {
   maxConcurrency: number;
   maxModelLen: number;
   blockSize: number;
+  /** KV-cache groups sharing the pool (vLLM hybrid allocator: 2 for Gemma-2/gpt-oss sliding+full, else 1). */
+  kvCacheGroups: number;
+  /** Blocks the engine simulates: numGpuBlocks ÷ kvCacheGroups (each token takes a block slot in every group). */
+  engineNumBlocks: number;
+  /** CUDA-graph memory (estimate) that must fit in the (1 − util) headroom, as 2025 vLLM captures graphs after sizing KV. */
+  cudaGraphBytes: number;
   /** The human-readable vLLM log lines this budget corresponds to. */
   logLines: string[];
   /** Notes (e.g. naive MHA figure vs GQA figure, replicated KV heads). */

@@ -1,0 +1,103 @@
+import { BlockPool } from "./block-pool.ts";
+import type { Request } from "./request.ts";
+import type { FreeQueueOrder } from "./types.ts";
+
+/** Prefix-cache counters in tokens (vLLM `PrefixCacheStats`; feeds `vllm:prefix_cache_queries`/`_hits`). */
+export interface PrefixCacheStats {
+  queries: number;
+  hits: number;
+}
+
+/**
+ * Per-request block tables over one shared pool, with prefix caching (vLLM `KVCacheManager` +
+ * `FullAttentionManager`, single KV-cache group: every attention layer shares one block table).
+ *
+ * Blocks are allocated lazily as tokens are scheduled — a decode step takes a new block only when it crosses a block
+ * boundary — and never reserved for future output, which is why running out mid-decode forces preemption.
+ */
+export class KVCacheManager {
+  readonly blockPool: BlockPool;
+  readonly stats: PrefixCacheStats = { queries: 0, hits: 0 };
+  /** Called with blocks as they are cached (hashed), when the event stream wants block detail. */
+  onCached: ((req: Request, firstBlockIndex: number, blockIds: number[]) => void) | null = null;
+
+  constructor(
+    numGpuBlocks: number,
+    readonly blockSize: number,
+    readonly maxModelLen: number,
+    readonly enableCaching: boolean,
+    freeQueueOrder: FreeQueueOrder = "append",
+  ) {
+    this.blockPool = new BlockPool(numGpuBlocks, enableCaching, freeQueueOrder);
+  }
+
+  get usage(): number {
+    return this.blockPool.getUsage();
+  }
+
+  /**
+   * vLLM `get_computed_blocks`: the longest run of leading full blocks already cached. At most numTokens − 1 tokens
+   * can hit ("we must recompute the last token to obtain logits"), floored to whole blocks. Does not take references.
+   */
+  getComputedBlocks(req: Request): { blocks: number[]; numTokens: number } {
+    if (!this.enableCaching) return { blocks: [], numTokens: 0 };
+    const maxHitBlocks = Math.floor((req.numTokens - 1) / this.blockSize);
+    const blocks: number[] = [];
+    for (let k = 0; k < maxHitBlocks; k++) {
+      const b = this.blockPool.getCachedBlock(req.blockHashes.get(k));
+      if (b < 0) break;
+      blocks.push(b);
+    }
+    return { blocks, numTokens: blocks.length * this.blockSize };
+  }
+
+  /** Records a lookup in the prefix-cache counters (done at admission; see scheduler.ts). */
+  recordPrefixLookup(req: Request, hitTokens: number): void {
+    this.stats.queries += req.numTokens;
+    this.stats.hits += hitTokens;
+  }
+
+  /**
+   * vLLM `allocate_slots`. Returns the newly allocated blocks, or null when the free queue is short — counting each
+   * prefix-hit block with refCnt 0 as needed too, since touching it takes it out of the free queue.
+   */
+  allocateSlots(req: Request, numNewTokens: number, newComputedBlocks: readonly number[] = []): number[] | null {
+    const bs = this.blockSize;
+    const numComputed = Math.min(req.numComputedTokens + newComputedBlocks.length * bs, this.maxModelLen);
+    const numTokensNeedSlot = Math.min(numComputed + numNewTokens, this.maxModelLen);
+    const numRequired = Math.ceil(numTokensNeedSlot / bs);
+    let numEvictableHits = 0;
+    for (const b of newComputedBlocks) if (this.blockPool.refCnt[b] === 0) numEvictableHits++;
+    const numNew = Math.max(numRequired - newComputedBlocks.length - req.blockIds.length, 0);
+    if (numNew + numEvictableHits > this.blockPool.getNumFreeBlocks()) return null;
+
+    if (newComputedBlocks.length > 0) {
+      this.blockPool.touch(newComputedBlocks);
+      for (const b of newComputedBlocks) req.blockIds.push(b);
+      req.numCachedBlocks = req.blockIds.length;
+    }
+    const newBlocks = numNew > 0 ? this.blockPool.getNewBlocks(numNew) : [];
+    for (const b of newBlocks) req.blockIds.push(b);
+    if (this.enableCaching) this.cacheBlocks(req, Math.min(numComputed + numNewTokens, req.numTokens));
+    return newBlocks;
+  }
+
+  /** vLLM `cache_blocks`: hash and publish the request's newly full blocks (generated tokens included). */
+  cacheBlocks(req: Request, numTokens: number): void {
+    const numFull = Math.floor(numTokens / this.blockSize);
+    if (this.onCached && numFull > req.numCachedBlocks)
+      this.onCached(req, req.numCachedBlocks, req.blockIds.slice(req.numCachedBlocks, numFull));
+    for (let k = req.numCachedBlocks; k < numFull; k++) this.blockPool.cacheBlock(req.blockIds[k], req.blockHashes.get(k));
+    if (numFull > req.numCachedBlocks) req.numCachedBlocks = numFull;
+  }
+
+  /** vLLM `free`: reverse order, so the tail of the chain is evicted first. Hashes stay (lazy eviction). */
+  free(req: Request): number[] {
+    const blocks = req.blockIds;
+    const reversed = blocks.slice().reverse();
+    this.blockPool.freeBlocks(reversed);
+    req.blockIds = [];
+    req.numCachedBlocks = 0;
+    return reversed;
+  }
+}
