@@ -2,7 +2,19 @@ import { createReadStream, existsSync, openSync, readSync, readdirSync, closeSyn
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError, closestNames } from "../../sim/errors.ts";
-import { linesFromChunks, newReport, readTrace, type TraceOptions, type TraceReport, type TraceRequest } from "../../sim/traces/index.ts";
+import { Option, type Command } from "commander";
+import {
+  TRACE_FORMATS,
+  isTraceFormat,
+  linesFromChunks,
+  newReport,
+  parseTimeWindow,
+  readTrace,
+  type TraceOptions,
+  type TraceReport,
+  type TraceRequest,
+} from "../../sim/traces/index.ts";
+import { parseFloatFlag, parseIntFlag } from "../common.ts";
 
 /** The repo's embedded samples (traces/), addressable by name without the extension: `azure-2023-conv`. */
 export const EMBEDDED_TRACES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "traces");
@@ -75,4 +87,62 @@ export async function loadTrace(path: string, opts: TraceOptions = {}): Promise<
   const out: TraceRequest[] = [];
   for await (const r of requests) out.push(r);
   return { requests: out, report };
+}
+
+/** The trace-shaping flags shared by `trace inspect`, `trace convert` and anything that replays a trace. */
+export interface TraceFlags {
+  format?: string;
+  strict?: boolean;
+  filterModel?: string;
+  timeWindow?: string;
+  maxRequests?: number;
+  rateScale?: number;
+  maxModelLen?: number;
+  requestRate?: number;
+  burstiness?: number;
+  seed?: number;
+}
+
+/** Adds the shaping flags (vLLM's names where vLLM has them: --request-rate, --burstiness, --seed, --max-model-len). */
+export function addTraceFlags(cmd: Command, opts: { maxModelLen?: boolean; seed?: boolean } = {}): Command {
+  cmd
+    .addOption(new Option("--format <name>", "trace format (default: detected)").choices([...TRACE_FORMATS]))
+    .option("--strict", "fail on the first bad line instead of skipping it")
+    .option("--filter-model <name>", "keep only rows of this model (BurstGPT: ChatGPT, GPT-4)")
+    .option("--time-window <start:end>", "keep arrivals in [START, END) seconds from the first request; re-based to START")
+    .option("--max-requests <n>", "stop after N requests", parseIntFlag("--max-requests"))
+    .option("--rate-scale <x>", "divide arrival times by X (2 = twice as fast)", parseFloatFlag("--rate-scale"))
+    .option("--request-rate <r>", "req/s of synthetic arrivals for formats without timestamps (default inf)", parseRate)
+    .option("--burstiness <b>", "Gamma shape of synthetic arrivals (1 = Poisson)", parseFloatFlag("--burstiness"));
+  if (opts.maxModelLen !== false)
+    cmd.option("--max-model-len <n>", "count requests longer than this (vLLM would reject them)", parseIntFlag("--max-model-len"));
+  if (opts.seed !== false) cmd.option("--seed <n>", "seed of synthetic arrivals", parseIntFlag("--seed"));
+  return cmd;
+}
+
+export function parseRate(v: string): number {
+  if (/^\s*inf(inity)?\s*$/i.test(v)) return Infinity;
+  const n = Number(v);
+  if (v.trim() === "" || !(n > 0) || !Number.isFinite(n))
+    throw new UserError(`--request-rate: expected a positive number or inf, got "${v}"`, { field: "--request-rate" });
+  return n;
+}
+
+export function traceOptionsFromFlags(f: TraceFlags): TraceOptions {
+  const o: TraceOptions = {};
+  if (f.format !== undefined) {
+    if (!isTraceFormat(f.format))
+      throw new UserError(`--format: unknown format "${f.format}" (did you mean ${closestNames(f.format, TRACE_FORMATS).join(", ")}?)`, { field: "--format" });
+    o.format = f.format;
+  }
+  if (f.strict) o.strict = true;
+  if (f.filterModel !== undefined) o.filterModel = f.filterModel;
+  if (f.timeWindow !== undefined) o.timeWindow = parseTimeWindow(f.timeWindow);
+  if (f.maxRequests !== undefined) o.maxRequests = f.maxRequests;
+  if (f.rateScale !== undefined) o.rateScale = f.rateScale;
+  if (f.maxModelLen !== undefined) o.maxModelLen = f.maxModelLen;
+  if (f.requestRate !== undefined) o.requestRate = f.requestRate;
+  if (f.burstiness !== undefined) o.burstiness = f.burstiness;
+  if (f.seed !== undefined) o.seed = f.seed;
+  return o;
 }
