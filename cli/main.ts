@@ -4,6 +4,7 @@ import { isUserError } from "../sim/errors.ts";
 import * as capacity from "./commands/capacity.ts";
 import * as replay from "./commands/replay.ts";
 import * as seed from "./commands/seed.ts";
+import * as trace from "./commands/trace.ts";
 
 const program = new Command("vramscope")
   .description("GPU-memory simulator for LLM serving (vLLM V1 paged KV cache), training and RL")
@@ -14,7 +15,7 @@ const program = new Command("vramscope")
     process.exit(2);
   });
 
-for (const mod of [capacity, replay, seed]) mod.register(program);
+for (const mod of [capacity, replay, seed, trace]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
