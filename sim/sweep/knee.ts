@@ -8,7 +8,12 @@ import type { VaryParam } from "./spec.ts";
  * [0, 1] and take the point farthest below the chord from the first point to the last. For a decreasing convex
  * curve the chord is y = 1 − x, so the distance is 1 − x̂ − ŷ. Needs three points; a flat curve has no knee.
  */
-export function kneedle(curve: readonly [number, number][]): { value: number; preemptions: number; index: number } | null {
+export function kneedle(full: readonly [number, number][]): { value: number; preemptions: number; index: number } | null {
+  // Preemptions can rise before they fall (with very little KV, requests mostly wait instead of being admitted and
+  // evicted), so the knee is sought on the falling tail: from the (first) maximum onwards.
+  let start = 0;
+  for (let i = 1; i < full.length; i++) if (full[i][1] > full[start][1]) start = i;
+  const curve = full.slice(start);
   if (curve.length < 3) return null;
   const xs = curve.map((p) => p[0]);
   const ys = curve.map((p) => p[1]);
@@ -26,7 +31,7 @@ export function kneedle(curve: readonly [number, number][]): { value: number; pr
       best = i;
     }
   }
-  return best < 0 ? null : { value: xs[best], preemptions: ys[best], index: best };
+  return best < 0 ? null : { value: xs[best], preemptions: ys[best], index: best + start };
 }
 
 /** The varied memory parameter that is the curve's x-axis (the first of MEMORY_PARAMS varied), or null. */

@@ -46,7 +46,7 @@ export function pointMetrics(summary: ReplaySummary, records: readonly RequestRe
     numGpuBlocks: b.numGpuBlocks,
     kvCacheTokens: b.kvCacheTokens,
     numGpus: ctx.numGpus,
-    memoryBudgetBytes: perGpu * ctx.numGpus,
+    memoryBudgetBytes: Math.round(perGpu * ctx.numGpus),
     kvCacheBytes: b.kvCacheBytes,
     costPerHour,
     costPerMillionOutputTokens: costPerMillionTokens(costPerHour, outPerS),

@@ -73,6 +73,14 @@ describe("recommendation: smallest memory budget meeting the SLOs", () => {
     // Linear decrease: every point is on the chord, none below it.
     expect(kneedle([[1, 2], [2, 1], [3, 0]])).toBeNull();
   });
+
+  it("seeks the knee on the falling tail after the curve's maximum", () => {
+    // Rising then falling: 48, 88, 83 → the tail from 88 has two points only: no knee.
+    expect(kneedle([[0.26, 48], [0.28, 88], [0.3, 83]])).toBeNull();
+    // Tail 100, 20, 10, 8 over x = 2..5: x̂ = 0, 1/3, 2/3, 1; ŷ = 1, 12/92, 2/92, 0;
+    // 1 − x̂ − ŷ = 0, 0.5362, 0.3116, 0 → knee at x = 3, index 2 in the full curve.
+    expect(kneedle([[1, 50], [2, 100], [3, 20], [4, 10], [5, 8]])).toEqual({ value: 3, preemptions: 20, index: 2 });
+  });
 });
 
 describe("recommendation across GPUs: the cheapest configuration", () => {
