@@ -3,6 +3,7 @@ import { isUserError } from "../sim/errors.ts";
 // One module per subcommand; each exports register(program).
 import * as capacity from "./commands/capacity.ts";
 import * as replay from "./commands/replay.ts";
+import * as rl from "./commands/rl.ts";
 import * as seed from "./commands/seed.ts";
 import * as trace from "./commands/trace.ts";
 
@@ -15,7 +16,7 @@ const program = new Command("vramscope")
     process.exit(2);
   });
 
-for (const mod of [capacity, replay, seed, trace]) mod.register(program);
+for (const mod of [capacity, replay, seed, trace, rl]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -49,6 +49,11 @@ export interface AlgorithmOptions {
   numCritics: number;
   /** CAI: the revision model is a second trained copy, or the generator itself. */
   revision: "separate" | "shared";
+  /**
+   * GRPO: rewards come from a learned reward model (TRL `reward_funcs` given a model) rather than from rule-based
+   * functions (exact-match, unit tests), which hold no GPU memory. The published method and the article use none.
+   */
+  grpoRewardModel?: boolean;
 }
 
 export const DEFAULT_ALGORITHM_OPTIONS: AlgorithmOptions = {
@@ -97,6 +102,8 @@ export function modelRoles(algo: RlAlgorithm, opts: AlgorithmOptions): RoleDef[]
       const roles: RoleDef[] = [{ name: "policy", kind: "train", modelSource: "policy", why: "the policy being optimised (no critic: group-relative advantages)" }];
       if (opts.beta > 0)
         roles.push({ name: "reference", kind: "inference", modelSource: "policy", why: `frozen copy for the KL term (β = ${opts.beta})` });
+      if (opts.grpoRewardModel)
+        roles.push({ name: "reward", kind: "inference", modelSource: "reward", why: "frozen reward model scoring each completion" });
       return roles;
     }
     case "cai": {

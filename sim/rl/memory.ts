@@ -242,9 +242,10 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
   const roleReports: RlRoleReport[] = [];
   const groupOf = (name: string) => perGroup.find((g) => g.roles.includes(name))!;
   const roleBytes = (name: string) => Math.max(0, ...groupOf(name).events.map((e) => e.byRole[name] ?? 0));
+  // What the role never gives back over the iteration (an engine asleep keeps only its non-torch residue).
+  const roleFloor = (name: string) => Math.min(...groupOf(name).events.map((e) => e.byRole[name] ?? 0));
   for (const r of roles) {
     const p = profiles.get(r.name);
-    const resident = p ? sumBytes(p.resident) : config.offloadFrozenRoles ? 0 : frozenMem.get(r.name)!.weightsBytes;
     const cpu = p
       ? p.cpuBytes + (colocate && online && config.offloadTrainStatesDuringRollout ? sumBytes(p.resident) : 0)
       : config.offloadFrozenRoles ? frozenMem.get(r.name)!.weightsBytes : 0;
@@ -253,7 +254,7 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
       kind: r.kind,
       model: specOf(config, r.modelSource).name,
       bytesPerGpu: roleBytes(r.name),
-      residentBytesPerGpu: resident,
+      residentBytesPerGpu: roleFloor(r.name),
       cpuBytesPerGpu: cpu,
       group: groupOf(r.name).plan.name,
       why: r.why,
@@ -265,7 +266,7 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
       kind: "rollout",
       model: config.model.name,
       bytesPerGpu: roleBytes("rollout-engine"),
-      residentBytesPerGpu: colocate && config.rollout.sleepLevel !== 0 ? rolloutProfile.weightsBytes + rolloutProfile.nonTorchBytes : roleBytes("rollout-engine"),
+      residentBytesPerGpu: roleFloor("rollout-engine"),
       cpuBytesPerGpu: colocate && config.rollout.sleepLevel === 1 ? rolloutProfile.weightsBytes : 0,
       group: groupOf("rollout-engine").plan.name,
       why: `vLLM engine generating ${numGenerations} completion(s) per prompt at gpu_memory_utilization ${config.rollout.gpuMemoryUtilization}`,

@@ -66,7 +66,12 @@ const BUFFER = "rollout-buffer";
 export function buildGroupTimeline(plan: GroupPlan, startIndex = 0): RlTimelineEvent[] {
   const state = new Map<string, Bytes>();
   const events: RlTimelineEvent[] = [];
-  const set = (role: string, bytes: Bytes) => state.set(role, { ...bytes });
+  // Whole bytes only, so INV-RL-1 is exact (the engines report fractional bytes, e.g. util × total).
+  const set = (role: string, bytes: Bytes) => {
+    const whole: Bytes = {};
+    for (const [c, v] of Object.entries(bytes) as [Component, number][]) whole[c] = Math.round(v);
+    state.set(role, whole);
+  };
   const emit = (phase: RlPhaseName, label: string, role?: RoleName | typeof BUFFER) => {
     const byRole: Record<string, number> = {};
     const byComponent: Bytes = {};

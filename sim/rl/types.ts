@@ -118,7 +118,7 @@ export interface RlRoleReport {
   model: string;
   /** The role's own peak on one GPU over the iteration. */
   bytesPerGpu: number;
-  /** The role's bytes on one GPU while it is idle (resident between its phases; 0 when offloaded). */
+  /** The least the role holds on one GPU over the iteration (what it keeps while idle; 0 when offloaded). */
   residentBytesPerGpu: number;
   /** CPU RAM the role's offloaded state takes per GPU, while offloaded. */
   cpuBytesPerGpu: number;
