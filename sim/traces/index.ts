@@ -11,3 +11,7 @@ export { TraceReader, parseTimeWindow } from "./reader.ts";
 export { toNativeLine } from "./native.ts";
 export { gammaArrivals } from "./arrivals.ts";
 export { Rng } from "./rng.ts";
+export { sharedPrefixTokens, cachedPrefixBlocks } from "./prefix.ts";
+export { synthesize, type SynthSpec } from "./synth.ts";
+export { parseLengthDist, sampleLength, type LengthDist } from "./length-dist.ts";
+export { TraceStats, lengthStats, type TraceSummary, type LengthStats } from "./stats.ts";

@@ -176,7 +176,7 @@ export class TraceReader {
         return this.bad(
           lineNo,
           new RowError(
-            `timestamp goes backwards: ${fmtSeconds(row.arrival)} s after the first request, earlier than the previous row's ${fmtSeconds(this.lastArrival)} s (rows must be in time order)`,
+            `goes backwards: ${fmtSeconds(row.arrival)} s after the first request, earlier than the previous row's ${fmtSeconds(this.lastArrival)} s (rows must be in time order)`,
             field,
           ),
         );
