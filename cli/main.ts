@@ -6,6 +6,7 @@ import * as replay from "./commands/replay.ts";
 import * as rl from "./commands/rl.ts";
 import * as seed from "./commands/seed.ts";
 import * as trace from "./commands/trace.ts";
+import * as train from "./commands/train.ts";
 
 const program = new Command("vramscope")
   .description("GPU-memory simulator for LLM serving (vLLM V1 paged KV cache), training and RL")
@@ -16,7 +17,7 @@ const program = new Command("vramscope")
     process.exit(2);
   });
 
-for (const mod of [capacity, replay, seed, trace, rl]) mod.register(program);
+for (const mod of [capacity, replay, seed, trace, rl, train]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
