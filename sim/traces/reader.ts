@@ -141,7 +141,13 @@ export class TraceReader {
     }
     if (p.hasHeader && !this.sawHeader) {
       this.sawHeader = true;
-      p.header!(text, lineNo);
+      try {
+        p.header!(text, lineNo);
+      } catch (e) {
+        if (!(e instanceof RowError)) throw e;
+        const location = `${this.file}:${lineNo}`;
+        throw new UserError(`${location}: header: ${e.message}`, { location });
+      }
       return;
     }
     this.report.rows++;
