@@ -71,7 +71,7 @@ export function stackedArea<T>(): StackedArea<T> {
   let step = false;
   let hover: ((x: number) => string | null) | null = null;
   let brush: ((sel: [number, number] | null) => void) | null = null;
-  const margin = { top: 10, right: 118, bottom: 34, left: 52 };
+  const margin = { top: 12, right: 118, bottom: 34, left: 52 };
 
   const chart = ((container: HTMLElement) => {
     const width = Math.max(200, container.clientWidth || 600);
@@ -114,22 +114,36 @@ export function stackedArea<T>(): StackedArea<T> {
     );
     const y = d3.scaleLinear().domain([0, top * 1.04]).nice().range([ih, 0]);
 
+    // Phases: a faint full-height wash plus a solid strip along the top, so short phases stay legible.
     g.select<SVGGElement>("g.bands")
-      .selectAll("rect")
+      .selectAll("rect.wash")
       .data(bands)
       .join("rect")
+      .attr("class", "wash")
       .attr("x", (b) => x(b.x0))
       .attr("width", (b) => Math.max(0, x(b.x1) - x(b.x0)))
       .attr("y", 0)
       .attr("height", ih)
       .attr("fill", (b) => b.color)
-      .attr("fill-opacity", 0.1);
+      .attr("fill-opacity", 0.06);
+    g.select<SVGGElement>("g.bands")
+      .selectAll("rect.strip")
+      .data(bands)
+      .join("rect")
+      .attr("class", "strip")
+      .attr("x", (b) => x(b.x0))
+      .attr("width", (b) => Math.max(0, x(b.x1) - x(b.x0)))
+      .attr("y", -6)
+      .attr("height", 5)
+      .attr("fill", (b) => b.color)
+      .append("title")
+      .text((b) => b.label);
     g.select<SVGGElement>("g.bands")
       .selectAll("text")
       .data(bands.filter((b) => x(b.x1) - x(b.x0) > 46))
       .join("text")
       .attr("x", (b) => x(b.x0) + 3)
-      .attr("y", 11)
+      .attr("y", 10)
       .attr("class", "axis-title")
       .text((b) => b.label);
 

@@ -1,0 +1,246 @@
+/**
+ * The Serve view: one replay run streamed from the server, drawn as three linked views — the memory timeline
+ * (brush a time range to focus the Gantt on it), the KV block map, the request Gantt with running/waiting counts —
+ * plus live metrics, run controls and the config panel. On open it starts the default run (the embedded Azure
+ * conversation trace on the preset model/GPU, or whatever config the URL holds).
+ */
+import * as d3 from "d3";
+import { ServeStore } from "../data/serve-store.ts";
+import { RunStream } from "../data/run-stream.ts";
+import { postJson, deleteRun, ApiError } from "../data/api.ts";
+import { memoryArea, MEMORY_KEYS, MEMORY_LABELS } from "../charts/memory-area.ts";
+import { legendHtml } from "../charts/stacked-area.ts";
+import { blockMap } from "../charts/block-map.ts";
+import { requestGantt } from "../charts/request-gantt.ts";
+import { lineChart } from "../charts/line-chart.ts";
+import { downsampleMax } from "../charts/downsample.ts";
+import { tooltipTable } from "../charts/tooltip.ts";
+import { runControls } from "../ui/run-controls.ts";
+import { serveConfigPanel, type ServeConfigValue } from "../ui/serve-config.ts";
+import { serveMetrics } from "../ui/serve-metrics.ts";
+import { html, $ } from "../ui/dom.ts";
+import { getParam, patchParams } from "../ui/url-state.ts";
+import { servingComponentColors, markerColors, ganttColors, okabeIto, requestHue } from "../ui/palette.ts";
+import { int, esc } from "../ui/format.ts";
+import type { View } from "./view.ts";
+import type { ServerMessage, ClientMessage } from "../../../server/protocol.ts";
+
+const GANTT_WINDOW_S = 60;
+
+export function serveView(opts: { setConn(text: string, cls?: string): void }): View {
+  const el = html(`
+    <div class="grid-serve" data-view="serve">
+      <div class="col" id="serve-main">
+        <div id="serve-controls"></div>
+        <section class="panel" aria-labelledby="mem-h">
+          <div class="panel-head"><h2 id="mem-h">Memory timeline</h2><span class="muted" id="mem-facts"></span>
+            <span class="aside" id="mem-note">drag to select a time range · hover for exact bytes</span></div>
+          <div class="legend" id="mem-legend"></div>
+          <div class="chart" id="mem-chart" data-testid="memory-timeline"></div>
+        </section>
+        <div class="two">
+          <section class="panel" aria-labelledby="blk-h">
+            <div class="panel-head"><h2 id="blk-h">KV block map</h2><span class="aside num" id="blk-count"></span></div>
+            <div class="legend" id="blk-legend"></div>
+            <div class="chart" id="blk-chart" data-testid="block-map"></div>
+          </section>
+          <section class="panel" aria-labelledby="gantt-h">
+            <div class="panel-head"><h2 id="gantt-h">Requests</h2><span class="aside" id="gantt-note"></span></div>
+            <div class="legend" id="gantt-legend"></div>
+            <div class="chart" id="gantt-chart" data-testid="gantt"></div>
+            <div class="chart" id="counts-chart"></div>
+          </section>
+        </div>
+        <section class="panel" aria-labelledby="log-h">
+          <div class="panel-head"><h2 id="log-h">Event log</h2><span class="aside">preemptions, evictions, rejections (latest first)</span></div>
+          <div id="event-log" class="loglines" style="max-height:120px;overflow:auto" tabindex="0" aria-label="event log"></div>
+        </section>
+      </div>
+      <div class="col" id="serve-side"></div>
+    </div>`);
+  const store = new ServeStore();
+  let stream: RunStream | null = null;
+  let ownRunId: string | null = null;
+  let selection: [number, number] | null = null;
+  let pendingSpeed: number | "max" | null = null;
+  let destroyed = false;
+  let startError = "";
+  const send = (m: ClientMessage) => stream?.send(m);
+  const controls = runControls(send, (s) => patchParams({ speed: s }, { speed: "10" }));
+  $(el, "#serve-controls").replaceWith(controls.el);
+  const metrics = serveMetrics();
+  const config = serveConfigPanel({ onApply: (v) => void start(v) });
+  $(el, "#serve-side").append(metrics.el, config.el);
+
+  $(el, "#mem-legend").innerHTML =
+    legendHtml(MEMORY_KEYS.map((k) => ({ label: MEMORY_LABELS[k], color: k === "kvFreeBytes" ? "var(--cell-free)" : servingComponentColors[k] }))) +
+    legendHtml([
+      { label: "budget (util × total)", color: okabeIto.yellow, outline: true },
+      { label: "device total", color: okabeIto.vermillion, outline: true },
+      { label: "▲ preemption", color: markerColors.preemption },
+      { label: "| eviction", color: markerColors.eviction },
+    ]);
+  $(el, "#blk-legend").innerHTML = legendHtml([
+    { label: "free", color: "var(--cell-free)" },
+    { label: "in use (hue = request)", color: requestHue(0) },
+    { label: "cached-free (evictable)", color: okabeIto.skyBlue },
+    { label: "flash: eviction", color: okabeIto.vermillion },
+    { label: "flash: prefix hit", color: okabeIto.bluishGreen },
+  ]);
+  $(el, "#gantt-legend").innerHTML = legendHtml([
+    { label: "waiting", color: ganttColors.waiting, outline: true },
+    { label: "prefill", color: ganttColors.prefill },
+    { label: "decode", color: ganttColors.decode },
+    { label: "preempted", color: ganttColors.preempted },
+    { label: "recomputing", color: ganttColors.recomputing },
+    { label: "TTFT", color: ganttColors.ttft },
+    { label: "finish", color: "var(--text)" },
+  ]);
+
+  const mem = memoryArea().snapshotAt((t) => store.snapshotAt(t));
+  mem.height(250).brush((sel) => {
+      selection = sel;
+      drawAll(true);
+    });
+  const blocks = blockMap().blocks(store.blocks).height(190);
+  const gantt = requestGantt().tracker(store.requests).height(200).rowHeight(6);
+  const counts = lineChart().height(110).xLabel("simulated time (s)").yLabel("requests").title("Running and waiting requests over time").step(true);
+  counts.hover((t) => {
+    const s = store.snapshotAt(t);
+    return s ? tooltipTable(`t = ${s.t.toFixed(2)} s`, [["running", int(s.numRunning), okabeIto.blue], ["waiting", int(s.numWaiting), okabeIto.orange]]) : null;
+  });
+
+  let drawnVersion = -1;
+  function drawAll(force = false) {
+    if (destroyed) return;
+    const now = performance.now();
+    blocks($(el, "#blk-chart"), now);
+    if (!force && store.version === drawnVersion) return;
+    drawnVersion = store.version;
+    const horizon = store.horizon;
+    controls.update({ state: store.state, speed: store.speed, t: store.t, horizon, message: store.message || startError, runId: store.runId });
+    const f = store.facts;
+    $(el, "#mem-facts").textContent = f ? `${f.modelName} · ${f.gpuName}${f.tensorParallelSize > 1 ? ` · TP ${f.tensorParallelSize} (per rank)` : ""}${f.trace ? ` · ${f.trace.name}` : ""}` : "";
+    const markers = store.markers.map((m) => ({
+      x: m.t,
+      color: m.kind === "eviction" ? markerColors.eviction : markerColors.preemption,
+      label: `${m.kind === "eviction" ? `${m.count} blocks evicted` : `${m.count} requests preempted`} at t = ${m.t.toFixed(2)} s`,
+      shape: m.kind === "preemption" ? ("triangle" as const) : ("tick" as const),
+    }));
+    mem.budget(store.budget).markers(markers).data(store.snapshots).xDomain(store.snapshots.length ? [0, Math.max(1, store.t)] : [0, 1]);
+    mem($(el, "#mem-chart"));
+    $(el, "#mem-note").textContent = store.droppedSamples
+      ? `${int(store.snapshots.length)} snapshots kept (${int(store.droppedSamples)} merged by the server) · drag to select · hover for exact bytes`
+      : "drag to select a time range · hover for exact bytes";
+    const c = store.blocks.counts();
+    const lay = blocks.layout();
+    $(el, "#blk-count").textContent = `${int(c.used)} used · ${int(c.cachedFree)} cached · ${int(c.free)} free of ${int(store.blocks.n)}${lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`;
+    const win: [number, number] = selection ?? [Math.max(0, store.t - GANTT_WINDOW_S), Math.max(store.t, 1)];
+    gantt.xDomain(win).now(store.t);
+    gantt($(el, "#gantt-chart"));
+    const shown = gantt.shown();
+    $(el, "#gantt-note").textContent = `${selection ? "selected range" : `last ${GANTT_WINDOW_S} s`} · showing ${int(shown.rows)} of ${int(shown.inWindow)} requests`;
+    const inWin = store.snapshots.filter((s) => s.t >= win[0] && s.t <= win[1]);
+    const ds = downsampleMax(inWin, (s) => s.t, (s) => s.numRunning + s.numWaiting, 400);
+    counts.xDomain(win).series([
+      { key: "running", label: "running", color: okabeIto.blue, values: ds.map((s) => ({ x: s.t, y: s.numRunning })) },
+      { key: "waiting", label: "waiting", color: okabeIto.orange, values: ds.map((s) => ({ x: s.t, y: s.numWaiting })) },
+    ]);
+    counts($(el, "#counts-chart"));
+    metrics.update(store);
+  }
+
+  const log: string[] = [];
+  function onMessage(m: ServerMessage) {
+    store.apply(m);
+    if (m.type === "hello") {
+      if (pendingSpeed !== null) send({ type: "speed", speed: pendingSpeed });
+      if (m.state === "created" || m.state === "paused") send({ type: "play" });
+      pendingSpeed = null;
+    } else if (m.type === "frame") {
+      for (const e of m.events) {
+        if (e.type === "preempted") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} preempted, ${e.lostTokens} tokens to recompute`);
+        else if (e.type === "rejected") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} rejected: ${e.reason}`);
+        else if (e.type === "blocks_evicted") log.push(`t=${e.t.toFixed(3)}s  evicted ${e.blockIds.length} cached blocks (${e.blockIds.slice(0, 6).map((b) => `blk${b}`).join(", ")}${e.blockIds.length > 6 ? ", …" : ""})`);
+      }
+      if (log.length > 400) log.splice(0, log.length - 200);
+    } else if (m.type === "error") {
+      startError = m.field ? `${m.field}: ${m.message}` : m.message;
+    }
+  }
+
+  let logDrawn = 0;
+  function drawLog() {
+    if (log.length === logDrawn) return;
+    logDrawn = log.length;
+    $(el, "#event-log").innerHTML = log.slice(-60).reverse().map(esc).join("\n");
+  }
+
+  async function start(v: ServeConfigValue | null) {
+    startError = "";
+    stream?.close();
+    if (ownRunId) void deleteRun(ownRunId);
+    selection = null;
+    const speedParam = getParam("speed");
+    pendingSpeed = speedParam === "max" ? "max" : speedParam ? Number(speedParam) : 10;
+    const cfg = v ? { ...stripUndefined(v.input as Record<string, unknown>), trace: v.trace } : {};
+    try {
+      const res = await postJson<{ id: string }>("/api/runs", { kind: "replay", config: cfg });
+      if (destroyed) return;
+      ownRunId = res.id;
+      stream = new RunStream(res.id, {
+        onMessage,
+        detail: ["requests", "steps", "memory", "blocks"],
+        onStatus: (s, d) => opts.setConn(s === "open" ? `live · ${res.id}` : s === "closed" ? `closed (${d})` : "connecting…", s === "open" ? "live" : s === "closed" ? "bad" : ""),
+      });
+      stream.open();
+    } catch (e) {
+      startError = e instanceof ApiError ? `${e.field ? `${e.field}: ` : ""}${e.message}` : String(e);
+      opts.setConn("run not started", "bad");
+      store.message = startError;
+      store.version++;
+    }
+  }
+
+  let raf = 0;
+  const loop = () => {
+    drawAll();
+    drawLog();
+    raf = requestAnimationFrame(loop);
+  };
+  raf = requestAnimationFrame(loop);
+  const onResize = () => drawAll(true);
+  window.addEventListener("resize", onResize);
+  // The default run (or the URL's config) starts as soon as the config panel has validated its values.
+  queueMicrotask(() => void start(config.value()));
+
+  (window as unknown as { __vramscope?: unknown }).__vramscope = { store, send, gantt, blocks };
+
+  return {
+    el,
+    onKey(key) {
+      if (key === " ") controls.togglePlay();
+      else if (key === "." || key === "ArrowRight") controls.step();
+      else if (key === "+" || key === "=") controls.faster(1);
+      else if (key === "-") controls.faster(-1);
+      else if (key === "Escape") {
+        selection = null;
+        d3.select($(el, "#mem-chart")).select<SVGGElement>("g.brush").call(d3.brushX().clear);
+        drawAll(true);
+      } else return false;
+      return true;
+    },
+    refresh: () => drawAll(true),
+    destroy() {
+      destroyed = true;
+      cancelAnimationFrame(raf);
+      window.removeEventListener("resize", onResize);
+      stream?.close();
+      if (ownRunId) void deleteRun(ownRunId);
+    },
+  };
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(typeof v === "number" && Number.isNaN(v))));
+}
