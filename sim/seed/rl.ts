@@ -1,5 +1,11 @@
+import { resolveGpu } from "../hardware/registry.ts";
+import { resolveModel } from "../model/registry.ts";
+import { weightBytes } from "../model/weights.ts";
 import { DEFAULT_ALGORITHM_OPTIONS, type AlgorithmOptions, type RlAlgorithm } from "../rl/algorithms.ts";
 import { ARTICLE_INFERENCE_GB, ARTICLE_TRAINING_GB, articleBudget } from "../rl/article.ts";
+import { simulateRl } from "../rl/index.ts";
+import type { RlConfig } from "../rl/types.ts";
+import { computeTrainingMemory } from "../training/index.ts";
 import type { SeedRow } from "./types.ts";
 
 /**
@@ -128,3 +134,88 @@ export function rlArticleRows(product: ProductFigures | null): SeedRow[] {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * The product's per-copy figures for LLaMA-7B with the article's inputs (batch 8 × 2048 tokens, its 14 B/param
+ * precision, flash attention), computed the way `trainingSeedRows` computes its "165 GB" row (no CUDA context or
+ * allocator reserve, model states + activations), and the bf16 weights of huggyllama/llama-7b for a frozen copy.
+ */
+export function productFigures(): ProductFigures {
+  const model = resolveModel("huggyllama/llama-7b");
+  const d = computeTrainingMemory({
+    model, microBatchSize: 8, seqLen: 2048, precision: "article", flashAttention: true,
+    cudaContextBytes: 0, allocatorReserve: 0, optimizerImpl: "fused", ddpGradientAsBucketView: true, reduceBucketElements: 0,
+  }).devices[0];
+  const t = d.maxTerms;
+  const trainingBytes = t.params + t.grads + t.optimizer + t.masterWeights + t.activations;
+  const inferenceBytes = weightBytes(model, { dtype: "bfloat16", quantization: "none", tensorParallelSize: 1 }).totalBytes;
+  return {
+    trainingGB: trainingBytes / 1e9,
+    inferenceGB: inferenceBytes / 1e9,
+    realModel: "huggyllama/llama-7b",
+    how: `product: ${(trainingBytes / 1e9).toFixed(1)} GB per trained copy (6.74B params × 14 B + GQA-aware, flash-attention activations) and ${(inferenceBytes / 1e9).toFixed(2)} GB per frozen bf16 copy`,
+  };
+}
+
+/**
+ * The same budgets once the rollout engine and time-sharing are counted: LLaMA-7B on 8 × H100-80GB, every role
+ * colocated under ZeRO-3, vLLM at gpu_memory_utilization 0.7 sleeping (level 1) between generate phases, 64
+ * prompts of 1024 + 1024 tokens, micro-batch 8 with full activation checkpointing. `realModelValue` is the cluster's
+ * memory at the per-GPU peak (8 × the peak per GPU): the roles' copies are sharded, their transients do not stack,
+ * and the engine's util × total reservation appears only while generating.
+ */
+function withRolloutRows(): SeedRow[] {
+  const model = resolveModel("huggyllama/llama-7b");
+  const gpu = resolveGpu("H100-SXM-80GB");
+  const cases: { algorithm: RlAlgorithm; opts: Partial<AlgorithmOptions>; articleText: string; articleValue: number; numGenerations: number }[] = [
+    { algorithm: "ppo", opts: {}, articleText: "~360 GB", articleValue: 360, numGenerations: 1 },
+    { algorithm: "grpo", opts: { beta: 0 }, articleText: "~165 GB", articleValue: 165, numGenerations: 8 },
+    { algorithm: "grpo", opts: { beta: 0.04 }, articleText: "~165 GB", articleValue: 165, numGenerations: 8 },
+    { algorithm: "dpo", opts: {}, articleText: "~180 GB", articleValue: 180, numGenerations: 2 },
+  ];
+  return cases.map((c) => {
+    const opts = { ...DEFAULT_ALGORITHM_OPTIONS, ...c.opts };
+    const cfg: RlConfig = {
+      ...opts,
+      algorithm: c.algorithm,
+      model,
+      gpu,
+      numGpus: 8,
+      placement: "colocate",
+      rollout: { gpuMemoryUtilization: 0.7, tensorParallelSize: 1, sleepLevel: 1, accounting: "shared", enablePrefixCaching: true, stepTimeS: 0.02 },
+      numGenerations: c.numGenerations,
+      promptLen: 1024,
+      responseLen: 1024,
+      rolloutBatchSize: 64,
+      training: { microBatchSize: 8, extra: { zeroStage: 3, activationCheckpointing: "full" } },
+      offloadTrainStatesDuringRollout: false,
+      offloadFrozenRoles: false,
+      seed: 0,
+    };
+    const r = simulateRl(cfg);
+    const flat = articleBudget(c.algorithm, opts).totalGB;
+    const ro = r.rollout;
+    return {
+      section: "rl",
+      item: `${c.algorithm.toUpperCase()}${c.algorithm === "grpo" ? ` β = ${opts.beta}` : ""}, LLaMA-7B on 8 × H100 colocated, rollout engine counted (cluster memory at the per-GPU peak)`,
+      articleText: c.articleText,
+      articleValue: c.articleValue,
+      recomputed: flat,
+      realModelValue: Math.round((8 * r.peakBytesPerGpu) / 1e8) / 10,
+      realModel: "huggyllama/llama-7b",
+      unit: "GB",
+      differs: differsFromPrint(c.articleValue, flat, 10),
+      note:
+        `peak ${(r.peakBytesPerGpu / 1e9).toFixed(1)} GB per GPU in ${r.peakPhase} (${r.peakEvent}); ` +
+        (ro
+          ? `the vLLM engine holds 0.7 × 85.0 GB per GPU while generating, KV for ${ro.kvCacheTokens} tokens, ${ro.summary.preemptions} preemptions`
+          : "DPO trains on a fixed preference set: no rollout engine") +
+        `; ${r.fits ? "fits" : "does not fit"} 80 GB`,
+    };
+  });
+}
+
+/** Every RL row of `vramscope seed`: the article's budgets, the product's per-copy figures, and the rollout engine counted. */
+export function rlSeedRows(): SeedRow[] {
+  return [...rlArticleRows(productFigures()), ...withRolloutRows()];
+}
