@@ -5,7 +5,7 @@ import { resolveServingConfig } from "../serving/config.ts";
 import { ServingEngine } from "../serving/engine.ts";
 import type { MemorySnapshot, ServingConfig } from "../serving/types.ts";
 import { resolveTrainingConfig } from "../training/config.ts";
-import { trainingTimeline } from "../training/timeline.ts";
+import { computeTrainingMemory, trainingTimeline } from "../training/index.ts";
 import type { MemoryTerms, TrainingConfig } from "../training/types.ts";
 import { formatGiB } from "../units.ts";
 import type { RlEngines, RolloutAdapter, RolloutRunInput, TrainingAdapter } from "./adapters.ts";
@@ -38,13 +38,14 @@ export const trainingEngine: TrainingAdapter = (input) => {
   };
   const resolved = resolveTrainingConfig(cfg);
   const tl = trainingTimeline(cfg);
+  const device = computeTrainingMemory(cfg).devices[tl.stage];
   const steps = tl.events.map((e) => ({ label: e.label, bytes: toBytes(e.bytes) }));
   const gathered = resolved.zeroStage === 3 && resolved.dp > 1 ? Math.round((resolved.paramBytes * countParams(input.spec).perLayer) / resolved.tp) : 0;
   return {
     resident: steps[0].bytes,
     steps: steps.slice(1),
     peakBytes: Math.round(tl.peakBytes),
-    cpuBytes: 0,
+    cpuBytes: Math.round(device.cpuBytes),
     sharding: { dataParallel: resolved.dp, zeroStage: resolved.zeroStage, tensorParallel: resolved.tp },
     gatheredLayerBytes: gathered,
   };
