@@ -92,17 +92,17 @@ export function trainingSeedRows(): SeedRow[] {
     row({
       section: "parallelism", item: "FSDP over 8: parameters", articleText: "1.75 GB", articleValue: 1.75, lastDigit: 0.01,
       recomputed: (P * 2) / 8 / GB, realModelValue: fsdp8.params / GB, realModel: llama, unit: "GB",
-      note: "14 GB / 8",
+      note: "14 GB / 8: bf16 parameters sharded over the 8 ranks; LLaMA-7B's 6.74B give 1.68 GB",
     }),
     row({
       section: "parallelism", item: "FSDP over 8: gradients", articleText: "3.5 GB", articleValue: 3.5, lastDigit: 0.1,
       recomputed: (P * 4) / 8 / GB, realModelValue: fsdp8.grads / GB, realModel: llama, unit: "GB",
-      note: "28 GB / 8",
+      note: "28 GB / 8: fp32 gradients reduce-scattered to their owners",
     }),
     row({
       section: "parallelism", item: "FSDP over 8: optimizer states", articleText: "7 GB", articleValue: 7, lastDigit: 1,
       recomputed: (P * 8) / 8 / GB, realModelValue: fsdp8.optimizer / GB, realModel: llama, unit: "GB",
-      note: "56 GB / 8",
+      note: "56 GB / 8: each rank updates only its shard of Adam's m and v",
     }),
     row({
       section: "parallelism", item: "FSDP over 8: model states per device", articleText: "~12 GB", articleValue: 12, lastDigit: 1,
