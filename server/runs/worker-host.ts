@@ -4,7 +4,7 @@
  * `onFail(message)` call, so a broken simulation fails its own run and nothing else.
  */
 import { Worker } from "node:worker_threads";
-import type { HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
+import type { ExportReply, HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
 
 export interface WorkerHostOptions {
   /** V8 old-generation limit of the worker, MiB (a run that exceeds it fails with an out-of-memory message). */
@@ -12,7 +12,7 @@ export interface WorkerHostOptions {
   onFail: (message: string) => void;
 }
 
-type Pending = { resolve: (b: WorkerBatch) => void; reject: (e: Error) => void };
+type Pending = { resolve: (b: WorkerBatch | ExportReply) => void; reject: (e: Error) => void };
 /** Distributes `Omit` over the request union so each op keeps its own fields. */
 type RequestBody = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, "id"> : never) : never;
 
@@ -25,8 +25,8 @@ export class WorkerHost {
 
   constructor(opts: WorkerHostOptions) {
     this.onFail = opts.onFail;
-    this.worker = new Worker(new URL("./worker.ts", import.meta.url), {
-      execArgv: ["--import", "tsx"],
+    this.worker = new Worker(new URL("./worker-boot.mjs", import.meta.url), {
+      workerData: { entry: new URL("./worker.ts", import.meta.url).href },
       resourceLimits: { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 1024 },
     });
     this.worker.on("message", (msg: WorkerReply) => {
@@ -60,6 +60,14 @@ export class WorkerHost {
   }
 
   request(req: RequestBody): Promise<WorkerBatch> {
+    return this.call(req) as Promise<WorkerBatch>;
+  }
+
+  exportRun(req: Omit<Extract<HostRequest, { op: "export" }>, "id">): Promise<ExportReply> {
+    return this.call(req) as Promise<ExportReply>;
+  }
+
+  private call(req: RequestBody): Promise<WorkerBatch | ExportReply> {
     if (this.dead) return Promise.reject(new Error("worker is gone"));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -15,7 +15,19 @@ export type HostRequest =
   | { op: "seek"; id: number; t: number; budgetMs: number }
   /** Change per-block detail; re-simulates silently to the current time when turning it on. */
   | { op: "detail"; id: number; blocks: boolean }
-  | { op: "blocks"; id: number };
+  | { op: "blocks"; id: number }
+  /** One-off export worker: re-simulate from the input to `untilT` with a recorder and format the result. */
+  | { op: "export"; id: number; simModule: string; input: unknown; untilT: number; format: ExportFormat; table: "requests" | "memory"; runId: string };
+
+export type ExportFormat = "json" | "csv" | "perfetto" | "prometheus";
+
+export interface ExportReply {
+  op: "export";
+  id: number;
+  body: string;
+  contentType: string;
+  extension: string;
+}
 
 /** Per-batch metric deltas for /metrics (counters as increments, histograms as raw observations). */
 export interface MetricsDelta {
@@ -51,7 +63,7 @@ export interface WorkerBatch {
   blocks?: { t: number; state: number[]; owner: number[] };
 }
 
-export type WorkerReply = WorkerBatch | { op: "fatal"; id: number; message: string };
+export type WorkerReply = WorkerBatch | ExportReply | { op: "fatal"; id: number; message: string };
 
 export function emptyCounts(): FrameCounts {
   return { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };

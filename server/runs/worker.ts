@@ -10,9 +10,9 @@
  */
 import { parentPort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
-import type { Simulation, SimulationFactory } from "./kinds/types.ts";
+import type { RecordingFactory, Simulation, SimulationFactory } from "./kinds/types.ts";
 import { BatchCollector } from "./collector.ts";
-import type { HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
+import type { ExportReply, HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
 
 if (!parentPort) throw new Error("server/runs/worker.ts must run in a worker thread");
 const port = parentPort;
@@ -81,6 +81,7 @@ async function resimulate(t: number, keepMetrics: boolean): Promise<void> {
 }
 
 async function handle(req: HostRequest): Promise<WorkerReply> {
+  if (req.op !== "init" && req.op !== "export" && !sim) throw new Error(`worker got "${req.op}" before "init"`);
   switch (req.op) {
     case "init": {
       const mod = (await import(req.simModule)) as { createSimulation?: SimulationFactory };
@@ -128,6 +129,31 @@ async function handle(req: HostRequest): Promise<WorkerReply> {
     }
     case "blocks":
       return batch(req.id, { blocks: blockMap() });
+    case "export":
+      return exportRun(req);
+  }
+}
+
+async function exportRun(req: Extract<HostRequest, { op: "export" }>): Promise<ExportReply> {
+  const mod = (await import(req.simModule)) as { createRecording?: RecordingFactory };
+  if (typeof mod.createRecording !== "function") throw new Error("this run kind has no export");
+  const rec = await mod.createRecording(req.input, req.untilT);
+  const ex = await import("../../sim/export/index.ts");
+  switch (req.format) {
+    case "json":
+      return { op: "export", id: req.id, body: JSON.stringify(ex.toJsonSummary(rec), null, 2), contentType: "application/json", extension: "json" };
+    case "csv": {
+      const csv = ex.toCsv(rec);
+      const body = req.table === "requests" && csv.requests !== null ? csv.requests : csv.memory;
+      return { op: "export", id: req.id, body, contentType: "text/csv; charset=utf-8", extension: "csv" };
+    }
+    case "perfetto":
+      return { op: "export", id: req.id, body: JSON.stringify(ex.toPerfetto(rec)), contentType: "application/json", extension: "perfetto.json" };
+    case "prometheus": {
+      const { toPrometheusText } = await import("../../sim/export/prometheus.ts");
+      const body = await toPrometheusText(rec, { labels: { run_id: req.runId } });
+      return { op: "export", id: req.id, body, contentType: "text/plain; version=0.0.4; charset=utf-8", extension: "prom" };
+    }
   }
 }
 

@@ -10,7 +10,9 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { EngineEvent, KvBudget, MemorySnapshot, ReplaySummary } from "../../../sim/serving/types.ts";
 import type { RunFacts } from "../../protocol.ts";
+import type { AnyRecording } from "../../../sim/export/recording.ts";
 import type { TraceStore } from "../../traces/store.ts";
+import type { CacheConfigInfo } from "../../metrics/registry.ts";
 
 export interface KindContext {
   traces: TraceStore;
@@ -24,6 +26,8 @@ export interface PreparedRun {
   /** `model_name` label of the run's metrics. */
   modelName: string;
   workerInput: unknown;
+  /** For `vllm:cache_config_info` (kinds with a paged KV cache). */
+  cacheInfo?: CacheConfigInfo;
 }
 
 export interface RunKind {
@@ -59,5 +63,11 @@ export interface SimulationOptions {
   blocks: boolean;
   onEvent: (e: EngineEvent) => void;
 }
+
+/**
+ * Optional export of a kind's sim module: re-simulate from `input` up to simulated time `untilT` (Infinity = to the
+ * end) and return a Recording for the writers in `sim/export/`.
+ */
+export type RecordingFactory = (input: unknown, untilT: number) => AnyRecording | Promise<AnyRecording>;
 
 export type SimulationFactory = (input: unknown, opts: SimulationOptions) => Simulation | Promise<Simulation>;

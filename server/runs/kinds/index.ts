@@ -1,0 +1,7 @@
+/** The run kinds the server offers. Each is one module in this folder; add train/rl/sweep here as they land. */
+import { replayKind } from "./replay.ts";
+import type { RunKind } from "./types.ts";
+
+export function builtinKinds(): RunKind[] {
+  return [replayKind];
+}

@@ -1,0 +1,383 @@
+/**
+ * One run on the main thread: its lifecycle actor (machine.ts), its worker (worker-host.ts), its viewers
+ * (StreamConnection) and what must outlive the worker (summary, failure message).
+ *
+ * Pacing lives here, driven by the machine's ticker: on each TICK while running, and only when the worker is idle
+ * (one request in flight, so a slow simulation lowers the frame rate instead of queueing work), the run asks the
+ * worker to advance to the simulated time the wall clock implies at the current speed (anchor + speed × elapsed),
+ * or for ~25 ms of stepping at "max". User commands that need the worker (step, seek, subscribe to blocks) are
+ * queued behind the in-flight request and run in order; ticks are skipped while any is pending.
+ *
+ * Invariants: RUN-1 at most one worker request in flight; RUN-2 the worker is terminated when the run reaches a
+ * final state; RUN-3 a worker failure moves only this run to `failed`.
+ */
+import { createActor } from "xstate";
+import type { KvBudget, ReplaySummary } from "../../sim/serving/types.ts";
+import {
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type DetailLevel,
+  type RunFacts,
+  type RunState,
+  type ServerMessage,
+  type Speed,
+  type StateMessage,
+} from "../protocol.ts";
+import type { ServerMetrics } from "../metrics/registry.ts";
+import type { StreamConnection } from "../stream/connection.ts";
+import { checkEvent, runMachine, stateOf, type RunActor, type RunEvent } from "./machine.ts";
+import type { PreparedRun, RunKind } from "./kinds/types.ts";
+import type { WorkerBatch } from "./worker-messages.ts";
+import { WorkerHost } from "./worker-host.ts";
+
+/** Wall time the worker may spend per request at "max" speed (leaves room for messaging within a frame). */
+const MAX_SPEED_BUDGET_MS = 25;
+/** Longest one paced advance may take before replying, ms (very high speeds on slow machines). */
+const PACED_BUDGET_MS = 200;
+/** Pending user commands per run; beyond this, commands are refused (flood protection). */
+const MAX_QUEUED_COMMANDS = 32;
+
+export type StartMode = "on-connect" | "now" | "paused";
+
+export interface RunInit {
+  id: string;
+  kind: RunKind;
+  prepared: PreparedRun;
+  speed: Speed;
+  start: StartMode;
+  metrics: ServerMetrics;
+  tickMs: number;
+  workerMemoryMb: number;
+  /** Called once when the run reaches a final state (the manager frees its slot). */
+  onEnded: (run: Run) => void;
+}
+
+export interface RunInfo {
+  id: string;
+  kind: string;
+  state: RunState;
+  speed: Speed;
+  t: number;
+  createdAt: string;
+  queuePosition?: number;
+  message?: string;
+  config: unknown;
+  facts: RunFacts;
+  budget: KvBudget | null;
+  summary?: ReplaySummary;
+  result?: unknown;
+}
+
+export class Run {
+  readonly id: string;
+  readonly kind: RunKind;
+  readonly prepared: PreparedRun;
+  readonly createdAt = new Date();
+  readonly actor: RunActor;
+  readonly conns = new Set<StreamConnection>();
+  summary?: ReplaySummary;
+  result?: unknown;
+  queuePosition?: number;
+  private host: WorkerHost | null = null;
+  private readonly init: RunInit;
+  private anchor = { wall: 0, t: 0 };
+  private commands: Array<() => Promise<void>> = [];
+  private working = false;
+  private blocksWanted = false;
+  private ended = false;
+  private lastState: RunState = "created";
+
+  constructor(init: RunInit) {
+    this.init = init;
+    this.id = init.id;
+    this.kind = init.kind;
+    this.prepared = init.prepared;
+    const machine = runMachine.provide({
+      actions: {
+        advance: () => this.tick(),
+        step: (_, params) => this.enqueue(() => this.request({ op: "step", n: params.n, budgetMs: 2000 })),
+        seek: (_, params) => this.enqueue(() => this.request({ op: "seek", t: params.t, budgetMs: 10_000 })),
+        speedChanged: () => this.reanchor(),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: { runId: init.id, speed: init.speed, autoplay: init.start === "now", tickMs: init.tickMs },
+    });
+    this.actor.subscribe({
+      next: (snap) => {
+        const state = stateOf(snap);
+        if (state !== this.lastState) {
+          this.lastState = state;
+          if (state === "running") this.reanchor();
+          this.broadcastState();
+          if (snap.status === "done") this.finish();
+        }
+      },
+      error: (err) => this.fail(`run lifecycle error: ${String(err)}`),
+    });
+    this.actor.start();
+  }
+
+  get state(): RunState {
+    return stateOf(this.actor.getSnapshot());
+  }
+
+  get t(): number {
+    return this.actor.getSnapshot().context.t;
+  }
+
+  get speed(): Speed {
+    return this.actor.getSnapshot().context.speed;
+  }
+
+  get isFinal(): boolean {
+    return this.actor.getSnapshot().status === "done";
+  }
+
+  /** Called by the manager when a worker slot is free: spawn the worker, build the engine, become ready. */
+  async launch(): Promise<void> {
+    if (this.isFinal) return;
+    this.queuePosition = undefined;
+    const host = new WorkerHost({ maxOldGenerationSizeMb: this.init.workerMemoryMb, onFail: (m) => this.fail(m) });
+    this.host = host;
+    this.working = true;
+    try {
+      const b = await host.request({
+        op: "init",
+        kind: this.kind.name,
+        simModule: this.kind.simModule.href,
+        input: this.prepared.workerInput,
+        blocks: this.blocksWanted,
+      });
+      this.working = false;
+      this.onBatch(b);
+      this.send({ type: "READY" });
+    } catch {
+      // onFail has failed the run already.
+    }
+    this.working = false;
+    this.drain();
+  }
+
+  /** A user command from a stream; returns an error message when the current state refuses it. */
+  command(msg: ClientMessage, conn?: StreamConnection): string | null {
+    switch (msg.type) {
+      case "subscribe":
+        if (conn) this.subscribe(conn, msg.detail);
+        return null;
+      case "play":
+        return this.send({ type: "PLAY" });
+      case "pause":
+        return this.send({ type: "PAUSE" });
+      case "step":
+        if (this.commands.length >= MAX_QUEUED_COMMANDS) return "step: too many pending commands; wait for the replies";
+        return this.send({ type: "STEP", n: msg.n ?? 1 });
+      case "speed":
+        return this.send({ type: "SPEED", speed: msg.speed });
+      case "seek":
+        if (this.commands.length >= MAX_QUEUED_COMMANDS) return "seek: too many pending commands; wait for the replies";
+        return this.send({ type: "SEEK", t: msg.t });
+    }
+  }
+
+  /** Sends an event after the MACH-3 check; returns the refusal message, if any. */
+  send(event: RunEvent): string | null {
+    const refusal = checkEvent(this.actor.getSnapshot(), event);
+    if (refusal) return refusal;
+    this.actor.send(event);
+    return null;
+  }
+
+  cancel(): void {
+    if (!this.isFinal) this.actor.send({ type: "CANCEL" });
+  }
+
+  attach(conn: StreamConnection): void {
+    this.conns.add(conn);
+    conn.send(this.hello(conn));
+    if (this.summary || this.result !== undefined) conn.send(this.summaryMessage());
+    if (this.state === "failed") conn.send({ type: "error", message: this.actor.getSnapshot().context.message ?? "run failed" });
+    if (this.init.start === "on-connect" && this.state === "created") this.actor.send({ type: "PLAY" });
+  }
+
+  detach(conn: StreamConnection): void {
+    this.conns.delete(conn);
+    this.updateBlocksWanted();
+  }
+
+  info(): RunInfo {
+    const ctx = this.actor.getSnapshot().context;
+    return {
+      id: this.id,
+      kind: this.kind.name,
+      state: this.state,
+      speed: ctx.speed,
+      t: ctx.t,
+      createdAt: this.createdAt.toISOString(),
+      ...(this.queuePosition !== undefined ? { queuePosition: this.queuePosition } : {}),
+      ...(ctx.message !== undefined && this.state !== "running" ? { message: ctx.message } : {}),
+      config: this.prepared.config,
+      facts: this.prepared.facts,
+      budget: this.prepared.budget,
+      ...(this.summary ? { summary: this.summary } : {}),
+      ...(this.result !== undefined ? { result: this.result } : {}),
+    };
+  }
+
+  broadcastState(extra: Partial<StateMessage> = {}): void {
+    const msg = this.stateMessage(extra);
+    for (const c of this.conns) c.send(msg);
+  }
+
+  stateMessage(extra: Partial<StateMessage> = {}): StateMessage {
+    const ctx = this.actor.getSnapshot().context;
+    const msg: StateMessage = { type: "state", runId: this.id, state: this.state, speed: ctx.speed, t: ctx.t, ...extra };
+    if (this.queuePosition !== undefined) msg.queuePosition = this.queuePosition;
+    if (ctx.message !== undefined && (this.state === "failed" || this.state === "cancelled")) msg.message = ctx.message;
+    return msg;
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+
+  private hello(conn: StreamConnection): ServerMessage {
+    return {
+      type: "hello",
+      protocolVersion: PROTOCOL_VERSION,
+      runId: this.id,
+      kind: this.kind.name,
+      config: this.prepared.config,
+      facts: this.prepared.facts,
+      budget: this.prepared.budget,
+      state: this.state,
+      speed: this.speed,
+      t: this.t,
+      detail: [...conn.detail],
+      maxFrameRate: Math.round(1000 / this.init.tickMs),
+    };
+  }
+
+  private summaryMessage(): ServerMessage {
+    return {
+      type: "summary",
+      runId: this.id,
+      ...(this.summary ? { summary: this.summary } : {}),
+      ...(this.result !== undefined ? { result: this.result } : {}),
+    };
+  }
+
+  private subscribe(conn: StreamConnection, detail: DetailLevel[]): void {
+    const had = conn.detail.has("blocks");
+    conn.detail = new Set(detail);
+    this.updateBlocksWanted();
+    if (!had && conn.detail.has("blocks") && this.host && !this.isFinal)
+      this.enqueue(() => this.request({ op: "blocks" }));
+  }
+
+  private updateBlocksWanted(): void {
+    const wanted = [...this.conns].some((c) => c.detail.has("blocks"));
+    if (wanted === this.blocksWanted) return;
+    this.blocksWanted = wanted;
+    if (this.host && !this.isFinal) this.enqueue(() => this.request({ op: "detail", blocks: wanted }));
+  }
+
+  private reanchor(): void {
+    this.anchor = { wall: performance.now(), t: this.t };
+  }
+
+  private tick(): void {
+    if (this.working || this.commands.length > 0 || !this.host) return;
+    const speed = this.speed;
+    if (speed === "max") {
+      void this.run(() => this.request({ op: "advance", toT: Number.MAX_VALUE, budgetMs: MAX_SPEED_BUDGET_MS }));
+      return;
+    }
+    const now = performance.now();
+    let target = this.anchor.t + (speed * (now - this.anchor.wall)) / 1000;
+    // A simulation slower than real time must not build a backlog that it then replays in a burst.
+    const maxLead = this.t + speed * 0.5;
+    if (target > maxLead) {
+      target = maxLead;
+      this.anchor = { wall: now, t: target };
+    }
+    if (target <= this.t) return;
+    void this.run(() => this.request({ op: "advance", toT: target, budgetMs: PACED_BUDGET_MS }));
+  }
+
+  private enqueue(op: () => Promise<void>): void {
+    this.commands.push(op);
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.working) return;
+    const next = this.commands.shift();
+    if (next) void this.run(next);
+  }
+
+  private async run(op: () => Promise<void>): Promise<void> {
+    this.working = true;
+    try {
+      await op();
+    } catch {
+      // The worker died: onFail handles it.
+    } finally {
+      this.working = false;
+    }
+    if (!this.isFinal) this.drain();
+  }
+
+  private async request(req: Parameters<WorkerHost["request"]>[0]): Promise<void> {
+    const host = this.host;
+    if (!host || !host.alive || this.isFinal) return;
+    const b = await host.request(req);
+    if (this.isFinal) return;
+    this.onBatch(b);
+  }
+
+  private onBatch(b: WorkerBatch): void {
+    if (b.rewoundTo !== undefined) {
+      this.init.metrics.resetRun(this.id);
+      for (const c of this.conns) c.discardPending();
+    }
+    this.init.metrics.record(this.id, b.metrics, b.last);
+    this.actor.send({ type: "PROGRESS", t: b.t1 });
+    if (b.rewoundTo !== undefined) {
+      this.reanchor();
+      this.broadcastState({ rewoundTo: b.rewoundTo });
+    }
+    for (const c of this.conns) c.pushBatch(b);
+    if (b.blocks) for (const c of this.conns) if (c.detail.has("blocks")) c.send({ type: "blocks", ...b.blocks });
+    if (b.finished && b.result) {
+      this.summary = b.result.summary;
+      this.result = b.result.result;
+      const msg = this.summaryMessage();
+      for (const c of this.conns) c.send(msg);
+      this.actor.send({ type: "FINISHED", t: b.t1 });
+    }
+  }
+
+  private fail(message: string): void {
+    if (this.isFinal) return;
+    this.actor.send({ type: "FAIL", message });
+    for (const c of this.conns) c.send({ type: "error", message: `run ${this.id} failed: ${message}` });
+  }
+
+  /** Final state reached: free the worker (RUN-2) and tell the manager. */
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.commands = [];
+    const host = this.host;
+    this.host = null;
+    void host?.terminate();
+    this.init.onEnded(this);
+  }
+
+  /** Shutdown and DELETE: terminate without waiting for a final state. */
+  async dispose(): Promise<void> {
+    this.cancel();
+    const host = this.host;
+    this.host = null;
+    await host?.terminate();
+  }
+}
