@@ -129,7 +129,9 @@ export function register(program: Command): void {
     .option("--csv", "print the points as CSV")
     .option("--allow-partial", "merge even when some points are missing")
     .action(
-      action(async (files: string[], flags: { json?: boolean; csv?: boolean; allowPartial?: boolean }) => {
+      action(async (files: string[], _opts: unknown, command: Command) => {
+        // --json/--csv are also the parent's options, which commander gives precedence: read both levels.
+        const flags = command.optsWithGlobals() as { json?: boolean; csv?: boolean; allowPartial?: boolean };
         const results = files.map((f) => {
           try {
             return JSON.parse(readText(f, "sweep merge")) as SweepResult;
