@@ -5,6 +5,7 @@ import * as capacity from "./commands/capacity.ts";
 import * as replay from "./commands/replay.ts";
 import * as rl from "./commands/rl.ts";
 import * as seed from "./commands/seed.ts";
+import * as serve from "./commands/serve.ts";
 import * as sweep from "./commands/sweep.ts";
 import * as trace from "./commands/trace.ts";
 import * as train from "./commands/train.ts";
@@ -18,7 +19,7 @@ const program = new Command("vramscope")
     process.exit(2);
   });
 
-for (const mod of [capacity, replay, seed, trace, rl, train, sweep]) mod.register(program);
+for (const mod of [capacity, replay, seed, trace, rl, train, sweep, serve]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
