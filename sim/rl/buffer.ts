@@ -18,7 +18,7 @@ export interface RolloutBufferShape {
   refLogProbs: boolean;
   /** A critic's per-token values and returns are kept (PPO). */
   values: boolean;
-  /** Old-policy log-probs and advantages/rewards are kept (on-line algorithms; DPO keeps only log-probs). */
+  /** Old-policy log-probs, rewards and advantages are kept (on-line algorithms; DPO keeps only the reference's log-probs). */
   online: boolean;
 }
 
@@ -40,8 +40,8 @@ export function rolloutBufferBytes(shape: RolloutBufferShape): RolloutBufferByte
     attention_mask: n * seq * INT64,
     position_ids: n * seq * INT64,
     responses: n * r * INT64,
-    old_log_probs: n * r * FP32,
   };
+  if (shape.online) terms.old_log_probs = n * r * FP32;
   if (shape.refLogProbs) terms.ref_log_prob = n * r * FP32;
   if (shape.online) {
     terms.token_level_rewards = n * r * FP32;

@@ -189,6 +189,7 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
     offloadTrainStatesDuringRollout: config.offloadTrainStatesDuringRollout,
     offloadFrozenRoles: config.offloadFrozenRoles,
     maxStepEvents: 200,
+    online,
   };
   if (colocate) {
     plans.push({

@@ -51,6 +51,8 @@ export interface GroupPlan {
   rollout: RolloutProfile | null;
   /** This group's per-GPU share of the rollout buffer: written after generate, completed after score. */
   buffer: { afterGenerate: number; afterScore: number } | null;
+  /** False for off-line algorithms (DPO): the batch is loaded from a dataset, not generated. */
+  online: boolean;
   sleepLevel: RolloutSleepLevel;
   /** Trained roles' states moved to CPU for the generate phase. */
   offloadTrainStatesDuringRollout: boolean;
@@ -127,7 +129,8 @@ export function buildGroupTimeline(plan: GroupPlan, startIndex = 0): RlTimelineE
   }
   if (plan.buffer) {
     set(BUFFER, { buffer: plan.buffer.afterGenerate });
-    emit("generate", "rollout buffer: sequences, masks, positions", BUFFER);
+    if (plan.online) emit("generate", "rollout buffer: sequences, masks, positions", BUFFER);
+    else emit("score", "batch loaded: chosen + rejected sequences, masks, positions", BUFFER);
   }
   if (ro && plan.sleepLevel !== 0) {
     set(ROLLOUT, { rolloutNonTorch: ro.nonTorchBytes });
@@ -153,7 +156,7 @@ export function buildGroupTimeline(plan: GroupPlan, startIndex = 0): RlTimelineE
   }
   if (plan.buffer && plan.buffer.afterScore !== plan.buffer.afterGenerate) {
     set(BUFFER, { buffer: plan.buffer.afterScore });
-    emit("score", "rollout buffer: log-probs, rewards, advantages", BUFFER);
+    emit("score", plan.online ? "rollout buffer: log-probs, rewards, advantages" : "batch: reference log-probs kept", BUFFER);
   }
 
   // train

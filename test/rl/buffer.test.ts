@@ -19,3 +19,13 @@ describe("rollout buffer", () => {
     expect(b.total).toBe(14_680_064);
   });
 });
+
+describe("DPO batch", () => {
+  it("keeps sequences and the reference's log-probs only", () => {
+    // 8 pairs → 16 sequences of 256 + 256: 3 × 8 × 512 × 16 = 196,608; responses 8 × 256 × 16 = 32,768;
+    // ref log-probs 4 × 256 × 16 = 16,384. Total 245,760.
+    const b = rolloutBufferBytes({ numSequences: 16, promptLen: 256, responseLen: 256, refLogProbs: true, values: false, online: false });
+    expect(Object.keys(b.terms).sort()).toEqual(["attention_mask", "input_ids", "position_ids", "ref_log_prob", "responses"]);
+    expect(b.total).toBe(245_760);
+  });
+});

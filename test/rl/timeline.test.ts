@@ -27,6 +27,7 @@ function plan(over: Partial<GroupPlan> = {}): GroupPlan {
     offloadTrainStatesDuringRollout: false,
     offloadFrozenRoles: false,
     maxStepEvents: 100,
+    online: true,
     ...over,
   };
 }
