@@ -138,7 +138,7 @@ export class Run {
   async launch(): Promise<void> {
     if (this.isFinal) return;
     this.queuePosition = undefined;
-    const host = new WorkerHost({ maxOldGenerationSizeMb: this.init.workerMemoryMb, onFail: (m) => this.fail(m) });
+    const host = new WorkerHost({ maxOldGenerationSizeMb: this.kind.workerMemoryMb ?? this.init.workerMemoryMb, onFail: (m) => this.fail(m) });
     this.host = host;
     this.working = true;
     try {

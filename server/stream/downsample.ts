@@ -5,7 +5,8 @@ import type { MemorySnapshot } from "../../sim/serving/types.ts";
  * points, and in every bucket the point with the highest KV usage (memory spikes are the point of the tool, so a
  * plain stride that could skip a spike would lie). Returns the kept points in time order and how many were dropped.
  *
- * Invariant DS-1: kept.length ≤ max (for max ≥ 2) and kept.length + dropped === series.length.
+ * Invariants: DS-1 kept.length ≤ max (for max ≥ 2) and kept.length + dropped === series.length; DS-2 for max ≥ 3
+ * the point of highest KV use in the whole series is kept.
  */
 export function downsampleSnapshots(
   series: readonly MemorySnapshot[],

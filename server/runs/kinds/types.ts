@@ -35,6 +35,8 @@ export interface RunKind {
   description: string;
   /** Schema of the `config` object of `POST /api/runs` for this kind (every field optional: defaults fill in). */
   configSchema: TSchema;
+  /** V8 heap limit of this kind's workers, MiB (default: the server's `workerMemoryMb`). */
+  workerMemoryMb?: number;
   /** The worker half: a module exporting `createSimulation` ({@link SimulationFactory}). */
   simModule: URL;
   /** Validates and resolves; throws UserError (with `field`) on bad input. */
