@@ -40,10 +40,10 @@ export function histogram(): Histogram {
     const hi = Math.max(ext[1] ?? 1, lo + 1e-9);
     const x = d3.scaleLinear().domain([lo, hi]).range([2, width - 2]);
     const b = d3.bin().domain([lo, hi]).thresholds(x.ticks(bins))(values as number[]);
-    const y = d3.scaleLinear().domain([0, d3.max(b, (d) => d.length) ?? 1]).range([ih, 2]);
+    const y = d3.scaleLinear().domain([0, Math.max(1, d3.max(b, (d) => d.length) ?? 0)]).range([ih, 2]);
     svg.select<SVGGElement>("g.bars")
       .selectAll("rect")
-      .data(b)
+      .data(values.length ? b : [])
       .join("rect")
       .attr("x", (d) => x(d.x0!) + 0.5)
       .attr("width", (d) => Math.max(0.5, x(d.x1!) - x(d.x0!) - 1))

@@ -25,6 +25,8 @@ export interface LineChart {
   yFormat(): (v: number) => string; yFormat(f: (v: number) => string): LineChart;
   hover(): ((x: number) => string | null) | null; hover(f: ((x: number) => string | null) | null): LineChart;
   showLegend(): boolean; showLegend(b: boolean): LineChart;
+  /** Counts: integer ticks only. */
+  integerY(): boolean; integerY(b: boolean): LineChart;
 }
 
 export function lineChart(): LineChart {
@@ -39,6 +41,7 @@ export function lineChart(): LineChart {
   let yFormat: (v: number) => string = d3.format("~s");
   let hover: ((x: number) => string | null) | null = null;
   let showLegend = true;
+  let integerY = false;
   const margin = { top: 8, right: 16, bottom: 32, left: 52 };
 
   const chart = ((container: HTMLElement) => {
@@ -68,8 +71,10 @@ export function lineChart(): LineChart {
     const xd = xDomain ?? (allX.length ? (d3.extent(allX) as [number, number]) : [0, 1]);
     if (xd[0] === xd[1]) xd[1] = xd[0] + 1;
     const x = d3.scaleLinear().domain(xd).range([0, iw]);
-    const y = d3.scaleLinear().domain([Math.min(0, d3.min(allY) ?? 0), Math.max(1e-9, d3.max(allY) ?? 1)]).nice().range([ih, 0]);
-    g.select<SVGGElement>("g.y-grid").call(d3.axisLeft(y).ticks(4).tickSize(-iw).tickFormat(() => ""));
+    const yTop = Math.max(integerY ? 1 : 1e-9, d3.max(allY) ?? 1);
+    const y = d3.scaleLinear().domain([Math.min(0, d3.min(allY) ?? 0), yTop]).nice().range([ih, 0]);
+    const yTicks = integerY ? Math.min(4, Math.ceil(yTop)) : 4;
+    g.select<SVGGElement>("g.y-grid").call(d3.axisLeft(y).ticks(yTicks).tickSize(-iw).tickFormat(() => ""));
     const line = d3.line<{ x: number; y: number }>().x((v) => x(v.x)).y((v) => y(v.y)).curve(step ? d3.curveStepAfter : d3.curveMonotoneX);
     g.select<SVGGElement>("g.series")
       .selectAll<SVGPathElement, LineSeries>("path")
@@ -93,7 +98,7 @@ export function lineChart(): LineChart {
       .call((sel) => sel.select("circle").attr("stroke", (p) => p.color))
       .call((sel) => sel.select("text").attr("fill", (p) => p.color).text((p) => p.label));
     g.select<SVGGElement>("g.x-axis").attr("transform", `translate(0,${ih})`).call(d3.axisBottom(x).ticks(Math.max(2, Math.floor(iw / 80))));
-    g.select<SVGGElement>("g.y-axis").call(d3.axisLeft(y).ticks(4).tickFormat((v) => yFormat(Number(v))));
+    g.select<SVGGElement>("g.y-axis").call(d3.axisLeft(y).ticks(yTicks).tickFormat((v) => yFormat(Number(v))));
     g.select("text.x-title").attr("x", iw / 2).attr("y", ih + 28).attr("text-anchor", "middle").text(xLabel);
     g.select("text.y-title").attr("transform", `translate(${-40},${ih / 2}) rotate(-90)`).attr("text-anchor", "middle").text(yLabel);
     const leg = g.select<SVGGElement>("g.legend").attr("transform", `translate(0,${-legendH + 2})`);
@@ -105,7 +110,7 @@ export function lineChart(): LineChart {
         e.append("text").attr("class", "axis-title").attr("x", 14).attr("y", 8);
         return e;
       })
-      .attr("transform", (_s, i) => `translate(${i * Math.min(170, iw / Math.max(1, series.length))},0)`)
+      .attr("transform", (_s, i) => `translate(${8 + i * Math.min(170, iw / Math.max(1, series.length))},0)`)
       .call((sel) => sel.select("rect").attr("fill", (s) => s.color))
       .call((sel) => sel.select("text").text((s) => s.label));
     const rule = g.select<SVGLineElement>("line.hover-rule").attr("y1", 0).attr("y2", ih);
@@ -141,5 +146,6 @@ export function lineChart(): LineChart {
   chart.yFormat = acc(() => yFormat, (v) => (yFormat = v)) as LineChart["yFormat"];
   chart.hover = acc(() => hover, (v) => (hover = v)) as LineChart["hover"];
   chart.showLegend = acc(() => showLegend, (v) => (showLegend = v)) as LineChart["showLegend"];
+  chart.integerY = acc(() => integerY, (v) => (integerY = v)) as LineChart["integerY"];
   return chart;
 }

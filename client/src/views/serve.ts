@@ -62,7 +62,6 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   let stream: RunStream | null = null;
   let ownRunId: string | null = null;
   let selection: [number, number] | null = null;
-  let pendingSpeed: number | "max" | null = null;
   let destroyed = false;
   let startError = "";
   const send = (m: ClientMessage) => stream?.send(m);
@@ -104,7 +103,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     });
   const blocks = blockMap().blocks(store.blocks).height(190);
   const gantt = requestGantt().tracker(store.requests).height(200).rowHeight(6);
-  const counts = lineChart().height(110).xLabel("simulated time (s)").yLabel("requests").title("Running and waiting requests over time").step(true);
+  const counts = lineChart().height(120).integerY(true).yFormat((v) => String(Math.round(v))).xLabel("simulated time (s)").yLabel("requests").title("Running and waiting requests over time").step(true);
   counts.hover((t) => {
     const s = store.snapshotAt(t);
     return s ? tooltipTable(`t = ${s.t.toFixed(2)} s`, [["running", int(s.numRunning), okabeIto.blue], ["waiting", int(s.numWaiting), okabeIto.orange]]) : null;
@@ -154,9 +153,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   function onMessage(m: ServerMessage) {
     store.apply(m);
     if (m.type === "hello") {
-      if (pendingSpeed !== null) send({ type: "speed", speed: pendingSpeed });
-      if (m.state === "created" || m.state === "paused") send({ type: "play" });
-      pendingSpeed = null;
+      if (m.state === "created") send({ type: "play" });
     } else if (m.type === "frame") {
       for (const e of m.events) {
         if (e.type === "preempted") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} preempted, ${e.lostTokens} tokens to recompute`);
@@ -182,10 +179,10 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     if (ownRunId) void deleteRun(ownRunId);
     selection = null;
     const speedParam = getParam("speed");
-    pendingSpeed = speedParam === "max" ? "max" : speedParam ? Number(speedParam) : 10;
+    const pendingSpeed: number | "max" = speedParam === "max" ? "max" : speedParam && Number(speedParam) > 0 ? Number(speedParam) : 10;
     const cfg = v ? { ...stripUndefined(v.input as Record<string, unknown>), trace: v.trace } : {};
     try {
-      const res = await postJson<{ id: string }>("/api/runs", { kind: "replay", config: cfg });
+      const res = await postJson<{ id: string }>("/api/runs", { kind: "replay", config: cfg, speed: pendingSpeed });
       if (destroyed) return;
       ownRunId = res.id;
       stream = new RunStream(res.id, {
