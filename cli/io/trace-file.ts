@@ -6,10 +6,10 @@ import { Option, type Command } from "commander";
 import {
   TRACE_FORMATS,
   isTraceFormat,
-  linesFromChunks,
+  lineBatchesFromChunks,
   newReport,
   parseTimeWindow,
-  readTrace,
+  readTraceBatches,
   type TraceOptions,
   type TraceReport,
   type TraceRequest,
@@ -77,8 +77,8 @@ export function openTrace(path: string, opts: TraceOptions = {}): { requests: As
   const fileName = opts.fileName ?? (resolved.startsWith(EMBEDDED_TRACES_DIR) ? join("traces", basename(resolved)) : path);
   const report = newReport(opts.format ?? "native");
   const stream = createReadStream(resolved, { highWaterMark: 1 << 20 });
-  const lines = linesFromChunks(stream as AsyncIterable<Uint8Array>, gzip, fileName);
-  return { requests: readTrace(lines, { ...opts, fileName }, report), report };
+  const batches = lineBatchesFromChunks(stream as AsyncIterable<Uint8Array>, gzip, fileName);
+  return { requests: readTraceBatches(batches, { ...opts, fileName }, report), report };
 }
 
 /** Reads a whole trace into an array (small files, tests, `trace inspect` of samples). */

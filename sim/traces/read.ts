@@ -29,6 +29,30 @@ export async function* readTrace(
   reader.out = [];
 }
 
+/** readTrace over line batches (see lineBatchesFromChunks): the path `openTrace` uses for large files. */
+export async function* readTraceBatches(
+  batches: AsyncIterable<string[]>,
+  opts: TraceOptions,
+  report?: TraceReport,
+): AsyncGenerator<TraceRequest> {
+  const reader = new TraceReader(opts, report);
+  outer: for await (const batch of batches) {
+    for (const line of batch) {
+      reader.push(line);
+      if (reader.done) break;
+    }
+    if (reader.out.length > 0) {
+      const ready = reader.out;
+      reader.out = [];
+      yield* ready;
+    }
+    if (reader.done) break outer;
+  }
+  reader.end();
+  if (reader.out.length > 0) yield* reader.out;
+  reader.out = [];
+}
+
 /** The same, synchronously over an in-memory text (tests, the browser's uploaded files). */
 export function parseTraceText(text: string, opts: TraceOptions): { requests: TraceRequest[]; report: TraceReport } {
   const reader = new TraceReader(opts);

@@ -20,6 +20,10 @@ export function shown(v: unknown): string {
 /** A token count: a non-negative integer (text or JSON number); `min` 1 for prompts and outputs. */
 export function tokenCount(v: unknown, field: string, min = 1): number {
   let n: number;
+  if (typeof v === "string") {
+    const fast = plainDigits(v);
+    if (fast >= min) return fast;
+  }
   if (typeof v === "number") n = v;
   else if (typeof v === "string" && /^\s*[+-]?\d+(\.0*)?\s*$/.test(v)) n = Number(v);
   else throw new RowError(`expected an integer token count, found ${shown(v)}`, field);
@@ -27,6 +31,19 @@ export function tokenCount(v: unknown, field: string, min = 1): number {
   if (n < min)
     throw new RowError(`expected ${min === 1 ? "a positive" : `an integer ≥ ${min}`} token count, found ${shown(v)}`, field);
   return n;
+}
+
+/** The value of a string of 1–15 ASCII digits, else −1 (the common case of tokenCount, without a regex). */
+function plainDigits(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 /** A finite non-negative number of seconds (or ms) from JSON or text. */
