@@ -175,8 +175,19 @@ export function formatReport(r: RlReport, withTimeline: boolean): string {
   if (withTimeline) {
     out.push("");
     out.push("  #  phase     group           total/GPU  event");
-    for (const e of r.timeline) out.push(`${String(e.index).padStart(3)}  ${e.phase.padEnd(9)} ${e.group.padEnd(14)} ${g(e.total)}  ${e.label}`);
+    // Runs of events with the same phase, group and total (engine steps with a preallocated KV cache) print once.
+    for (let i = 0; i < r.timeline.length; i++) {
+      const e = r.timeline[i];
+      let j = i;
+      while (j + 1 < r.timeline.length && sameLine(r.timeline[j + 1], e)) j++;
+      const more = j > i ? ` … ${r.timeline[j].label} (${j - i + 1} events)` : "";
+      out.push(`${String(e.index).padStart(3)}  ${e.phase.padEnd(9)} ${e.group.padEnd(14)} ${g(e.total)}  ${e.label}${more}`);
+      i = j;
+    }
   }
   return out.join("\n") + "\n";
 }
 
+function sameLine(a: RlReport["timeline"][number], b: RlReport["timeline"][number]): boolean {
+  return a.phase === b.phase && a.group === b.group && a.total === b.total && a.label.startsWith("engine step") && b.label.startsWith("engine step");
+}
