@@ -1,6 +1,8 @@
+import { BlockHashTable } from "./block-hash-table.ts";
 import type { FreeQueueOrder } from "./types.ts";
 
 const NO_HASH = -1;
+const EMPTY: number[] = [];
 
 /**
  * The free-block queue (vLLM `FreeKVCacheBlockQueue`): an intrusive doubly linked list over block ids.
@@ -101,9 +103,7 @@ export class BlockPool {
   /** Hash of a full cached block, or -1. */
   readonly blockHash: Float64Array;
   readonly freeBlockQueue: FreeKVCacheBlockQueue;
-  private readonly cachedBlockHashToBlock = new Map<number, number>();
-  /** Extra blocks carrying a hash already in the map (rare: two requests computed the same block at once). */
-  private readonly duplicateHashBlocks = new Map<number, number[]>();
+  private readonly cachedBlockHashToBlock: BlockHashTable;
   /** Blocks whose hash was dropped on reallocation since the last `takeEvicted()`, when recording. */
   private evicted: number[] | null = null;
   numCachedBlocks = 0;
@@ -121,6 +121,7 @@ export class BlockPool {
     this.refCnt = new Int32Array(numGpuBlocks);
     this.blockHash = new Float64Array(numGpuBlocks).fill(NO_HASH);
     this.freeBlockQueue = new FreeKVCacheBlockQueue(numGpuBlocks);
+    this.cachedBlockHashToBlock = new BlockHashTable(this.blockHash, numGpuBlocks);
     for (let b = 1; b < numGpuBlocks; b++) this.freeBlockQueue.append(b);
   }
 
@@ -147,11 +148,12 @@ export class BlockPool {
 
   /** vLLM `get_cached_block`. */
   getCachedBlock(hash: number): number {
-    return this.cachedBlockHashToBlock.get(hash) ?? -1;
+    return this.cachedBlockHashToBlock.get(hash);
   }
 
   /** vLLM `get_new_blocks`: pops from the head, evicting any stale hash. Throws if short (callers check first). */
   getNewBlocks(n: number): number[] {
+    if (n === 0) return EMPTY;
     if (n > this.freeBlockQueue.numFreeBlocks)
       throw new Error(`INV: asked for ${n} blocks with ${this.freeBlockQueue.numFreeBlocks} free`);
     const out = new Array<number>(n);
@@ -202,33 +204,32 @@ export class BlockPool {
     if (this.blockHash[b] !== NO_HASH) return;
     this.blockHash[b] = hash;
     this.numCachedBlocks++;
-    const existing = this.cachedBlockHashToBlock.get(hash);
-    if (existing === undefined) this.cachedBlockHashToBlock.set(hash, b);
-    else {
-      const d = this.duplicateHashBlocks.get(hash);
-      if (d) d.push(b);
-      else this.duplicateHashBlocks.set(hash, [b]);
-    }
+    this.cachedBlockHashToBlock.insert(b);
   }
 
   private maybeEvictCachedBlock(b: number): void {
-    const hash = this.blockHash[b];
+    this.cachedBlockHashToBlock.remove(b);
     this.blockHash[b] = NO_HASH;
     this.numCachedBlocks--;
-    const dupes = this.duplicateHashBlocks.get(hash);
-    if (this.cachedBlockHashToBlock.get(hash) === b) {
-      if (dupes && dupes.length > 0) {
-        this.cachedBlockHashToBlock.set(hash, dupes.shift()!);
-        if (dupes.length === 0) this.duplicateHashBlocks.delete(hash);
-      } else this.cachedBlockHashToBlock.delete(hash);
-    } else if (dupes) {
-      const i = dupes.indexOf(b);
-      if (i >= 0) dupes.splice(i, 1);
-      if (dupes.length === 0) this.duplicateHashBlocks.delete(hash);
-    }
     if (this.evicted) this.evicted.push(b);
   }
 
+  /** vLLM `free_blocks` over a request's block table in reverse (tail of the chain evicted first), no copy. */
+  freeBlocksReversed(blocks: readonly number[]): void {
+    if (this.freeQueueOrder === "split") {
+      this.freeBlocks(blocks.slice().reverse());
+      return;
+    }
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const b = blocks[i];
+      const r = --this.refCnt[b];
+      if (r < 0) throw new Error(`INV-4: block ${b} refCnt went negative`);
+      if (r === 0) {
+        if (this.blockHash[b] !== NO_HASH) this.numCachedFreeBlocks++;
+        this.freeBlockQueue.append(b);
+      }
+    }
+  }
 
   /** INV-1 and INV-4, for tests and debug runs. */
   checkInvariants(): void {
@@ -242,6 +243,8 @@ export class BlockPool {
         if (this.freeBlockQueue.has(b)) throw new Error(`INV-1: referenced block ${b} is in the free queue`);
       } else if (!this.freeBlockQueue.has(b)) throw new Error(`INV-1: free block ${b} is missing from the free queue`);
     }
+    if (this.cachedBlockHashToBlock.size !== this.numCachedBlocks)
+      throw new Error(`INV: ${this.numCachedBlocks} cached blocks but ${this.cachedBlockHashToBlock.size} in the table`);
     if (cachedFree !== this.numCachedFreeBlocks)
       throw new Error(`INV: cached-free count ${this.numCachedFreeBlocks} != actual ${cachedFree}`);
     if (referenced + this.freeBlockQueue.numFreeBlocks !== this.numGpuBlocks - 1)

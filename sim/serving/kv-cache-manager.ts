@@ -67,7 +67,8 @@ export class KVCacheManager {
     const numTokensNeedSlot = Math.min(numComputed + numNewTokens, this.maxModelLen);
     const numRequired = Math.ceil(numTokensNeedSlot / bs);
     let numEvictableHits = 0;
-    for (const b of newComputedBlocks) if (this.blockPool.refCnt[b] === 0) numEvictableHits++;
+    const refCnt = this.blockPool.refCnt;
+    for (let i = 0; i < newComputedBlocks.length; i++) if (refCnt[newComputedBlocks[i]] === 0) numEvictableHits++;
     const numNew = Math.max(numRequired - newComputedBlocks.length - req.blockIds.length, 0);
     if (numNew + numEvictableHits > this.blockPool.getNumFreeBlocks()) return null;
 
@@ -76,9 +77,12 @@ export class KVCacheManager {
       for (const b of newComputedBlocks) req.blockIds.push(b);
       req.numCachedBlocks = req.blockIds.length;
     }
-    const newBlocks = numNew > 0 ? this.blockPool.getNewBlocks(numNew) : [];
-    for (const b of newBlocks) req.blockIds.push(b);
-    if (this.enableCaching) this.cacheBlocks(req, Math.min(numComputed + numNewTokens, req.numTokens));
+    const newBlocks = this.blockPool.getNewBlocks(numNew);
+    for (let i = 0; i < newBlocks.length; i++) req.blockIds.push(newBlocks[i]);
+    if (this.enableCaching) {
+      const full = Math.floor(Math.min(numComputed + numNewTokens, req.numTokens) / bs);
+      if (full > req.numCachedBlocks) this.cacheBlocks(req, full * bs);
+    }
     return newBlocks;
   }
 
@@ -91,13 +95,15 @@ export class KVCacheManager {
     if (numFull > req.numCachedBlocks) req.numCachedBlocks = numFull;
   }
 
-  /** vLLM `free`: reverse order, so the tail of the chain is evicted first. Hashes stay (lazy eviction). */
+  /**
+   * vLLM `free`: reverse order, so the tail of the chain is evicted first. Hashes stay (lazy eviction). Returns the
+   * freed blocks in free order (the request's old block table, reversed in place).
+   */
   free(req: Request): number[] {
     const blocks = req.blockIds;
-    const reversed = blocks.slice().reverse();
-    this.blockPool.freeBlocks(reversed);
+    this.blockPool.freeBlocksReversed(blocks);
     req.blockIds = [];
     req.numCachedBlocks = 0;
-    return reversed;
+    return blocks.reverse();
   }
 }

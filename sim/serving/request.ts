@@ -32,6 +32,8 @@ export class Request {
   finishTime: number | null = null;
   /** Time of the last token, for inter-token latencies. */
   lastTokenTime: number | null = null;
+  /** Reused by the scheduler for this request's entry in each step's output (see scheduler.ts). */
+  scheduleEntry: { req: Request; numTokens: number; numComputedBefore: number; isPrefill: boolean } | null = null;
 
   constructor(reqId: number, tr: TraceRequest, blockSize: number) {
     this.reqId = reqId;

@@ -22,6 +22,18 @@ export interface ScheduledRequest {
   isPrefill: boolean;
 }
 
+/**
+ * The request's reusable schedule entry: a request is scheduled at most once per step, and a replay schedules tens of
+ * millions of (request, step) pairs, so entries are not allocated per step. Valid until the next `schedule()`.
+ */
+function entry(req: Request, numTokens: number, isPrefill: boolean): ScheduledRequest {
+  const e = (req.scheduleEntry ??= { req, numTokens: 0, numComputedBefore: 0, isPrefill: false });
+  e.numTokens = numTokens;
+  e.numComputedBefore = req.numComputedTokens;
+  e.isPrefill = isPrefill;
+  return e;
+}
+
 /** What one `schedule()` decided (vLLM `SchedulerOutput`, reduced to what the simulator needs). */
 export interface SchedulerOutput {
   scheduled: ScheduledRequest[];
@@ -112,12 +124,7 @@ export class Scheduler {
       }
       if (selfPreempted || newBlocks === null) break;
       if (allocated && newBlocks.length > 0) allocated.set(req, newBlocks);
-      scheduled.push({
-        req,
-        numTokens: numNew,
-        numComputedBefore: req.numComputedTokens,
-        isPrefill: req.numComputedTokens + numNew < req.numTokens || numNew > 1,
-      });
+      scheduled.push(entry(req, numNew, req.numComputedTokens + numNew < req.numTokens || numNew > 1));
       tokenBudget -= numNew;
       i++;
     }
@@ -152,7 +159,7 @@ export class Scheduler {
         this.running.push(req);
         admitted.push({ req, cachedTokens: hit.numTokens, resumed, hitBlocks: hit.blocks });
         if (allocated && newBlocks.length > 0) allocated.set(req, newBlocks);
-        scheduled.push({ req, numTokens: numNew, numComputedBefore: req.numComputedTokens, isPrefill: true });
+        scheduled.push(entry(req, numNew, true));
         tokenBudget -= numNew;
       }
       for (let k = skipped.length - 1; k >= 0; k--) this.waiting.prepend(skipped[k]);
