@@ -1,4 +1,5 @@
 import { resolveTrainingConfig } from "./config.ts";
+import { optimizerStateBytes } from "./optimizer.ts";
 import { buildStageModels, type StageModel } from "./stage-model.ts";
 import { suggestChanges } from "./suggestions.ts";
 import { momentTerms, type Moment } from "./terms.ts";
@@ -157,7 +158,7 @@ export function computeTrainingMemory(config: TrainingConfig, opts: { suggest?: 
   const bpp = {
     params: cfg.paramBytes,
     grads: cfg.gradBytes,
-    optimizer: models[0].params.params > 0 ? stateBytesPerParam(cfg) : 0,
+    optimizer: stateBytesPerParam(cfg, models[0]),
     masterWeights: cfg.masterBytes,
     total: 0,
   };
@@ -182,20 +183,10 @@ export function computeTrainingMemory(config: TrainingConfig, opts: { suggest?: 
   return report;
 }
 
-function stateBytesPerParam(cfg: ResolvedTrainingConfig): number {
-  switch (cfg.optimizer) {
-    case "adamw":
-      return 2 * cfg.optimizerStateBytes;
-    case "sgd":
-      return 0;
-    case "sgd-momentum":
-    case "lion":
-      return cfg.optimizerStateBytes;
-    case "adam-8bit":
-      return 2;
-    case "adafactor":
-      return NaN;
-  }
+/** Optimizer-state bytes per parameter before sharding (shape-dependent for adam-8bit and adafactor: stage 0's). */
+function stateBytesPerParam(cfg: ResolvedTrainingConfig, sm: StageModel): number {
+  const n = sm.params.params;
+  return n > 0 ? optimizerStateBytes(cfg.optimizer, n, sm.params.tensors, cfg.optimizerStateBytes, cfg.adafactorMomentum) / n : 0;
 }
 
 function notesFor(cfg: ResolvedTrainingConfig): string[] {
@@ -205,7 +196,8 @@ function notesFor(cfg: ResolvedTrainingConfig): string[] {
     notes.push("DDP buckets hold a second copy of the gradients (gradient_as_bucket_view=False, PyTorch's default)");
   if (cfg.offloadOptimizer || cfg.offloadParams) notes.push("offloaded states are in cpuBytes (per GPU rank; multiply by GPUs per node for a node's RAM)");
   if (cfg.model && !cfg.flashAttention) notes.push("attention scores materialised: a·s² per layer (no flash attention)");
-  if (cfg.model?.moe) notes.push("MoE activations assume balanced routing (top-k experts per token)");
+  if (cfg.model?.moe)
+    notes.push("MoE: balanced routing assumed (top-k experts per token); no expert parallelism — an FSDP unit is a whole layer with all its experts");
   if (cfg.masterBytes > 0 && cfg.paramBytes === 4) notes.push("fp32 master weights beside fp32 parameters are redundant");
   return notes;
 }

@@ -17,7 +17,7 @@ export interface ActivationShape {
  * For their GPT layer (GeLU 4h MLP, dropout, a·s² scores, 2-byte activations) the sum is sbh(34 + 5as/h) exactly.
  */
 export interface LayerActivations {
-  /** Inputs of the two norms (saved by LayerNorm/RMSNorm backward): 2·sbh·B. */
+  /** Inputs of the norms (saved by LayerNorm/RMSNorm backward): 2·sbh·B (4 with sandwich norms, + Q/K with q/k norms). */
   normInputs: number;
   /** Input of the QKV projection (the first norm's output): sbh·B. */
   attnInput: number;
@@ -70,7 +70,8 @@ export function layerActivations(model: ModelSpec, x: ActivationShape): LayerAct
     vDim = kDim;
     oDim = qDim;
   }
-  const normInputs = 2 * sb * h * B * rep;
+  // Gemma-2's sandwich norms add a post-attention and a post-MLP norm; Qwen3's q/k norms save Q and K before norm.
+  const normInputs = (model.sandwichNorms ? 4 : 2) * sb * h * B * rep + (model.qkNorm ? sb * (qDim + kDim) * B : 0);
   const attnInput = sb * h * B * rep;
   let qkv = sb * (qDim + kDim + vDim) * B;
   if (model.mla) qkv += sb * ((model.mla.qLoraRank ?? 0) + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) * B;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveModel } from "../../sim/model/registry.ts";
+import { modelFromConfig, resolveModel } from "../../sim/model/registry.ts";
 import { layerActivations, lossMemory } from "../../sim/training/index.ts";
 
 const shape = { seqLen: 2048, microBatchSize: 1, tp: 1, sequenceParallel: false, flashAttention: true, actBytes: 2 };
@@ -24,6 +24,24 @@ describe("per-layer activations from the model's own tensors", () => {
     expect(a.scores).toBe(2 * 32 * 2048 * 2048);
     expect(a.scoresDropout).toBe(0);
     expect(a.coreAttention).toBe(268_435_456);
+  });
+});
+
+describe("GPT-2-style config.json (n_embd, n_head, n_layer)", () => {
+  // GPT-2 small's config.json fields: n_embd 768, n_head 12, n_layer 12, n_positions 1024, vocab 50257, dropout 0.1.
+  const gpt2 = modelFromConfig("gpt2", {
+    model_type: "gpt2", n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257,
+    resid_pdrop: 0.1, attn_pdrop: 0.1, embd_pdrop: 0.1, activation_function: "gelu_new",
+  });
+  it("is Korthikanti's layer: sbh(34 + 5as/h) = 786,432 × 114 = 89,653,248 B at s = 1024, b = 1", () => {
+    // sbh = 1024·768 = 786,432; 5as/h = 5·12·1024/768 = 80.
+    const a = layerActivations(gpt2, { ...shape, seqLen: 1024, flashAttention: false });
+    expect(a.total).toBe(89_653_248);
+    expect(a.residualDropoutMasks).toBe(2 * 786_432);
+  });
+  it("with flash attention the a·s² terms go, leaving 34·sbh + the fp32 log-sum-exp", () => {
+    const a = layerActivations(gpt2, { ...shape, seqLen: 1024, flashAttention: true });
+    expect(a.total).toBe(34 * 786_432 + 4 * 12 * 1024);
   });
 });
 
