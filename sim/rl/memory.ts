@@ -176,6 +176,10 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
         `the rollout engine preempted ${run.summary.preemptions} times (${run.summary.recomputedTokens} tokens recomputed): ` +
           `its KV cache holds ${run.budget.kvCacheTokens} tokens for ${requests.length} sequences of up to ${seqLen}`,
       );
+    if (colocate && config.offloadTrainStatesDuringRollout && config.rollout.sleepLevel === 0 && trained.length > 0)
+      notes.push(
+        "trainer states are offloaded while generating but the engine never sleeps: its KV cache was sized without them, and they come back on top of it for the update",
+      );
     if (colocate && config.rollout.accounting === "shared" && residentBytes > 0)
       notes.push(
         `colocated trainer state (${formatGiB(residentBytes)} per GPU) came out of the engine's ${config.rollout.gpuMemoryUtilization} × GPU budget (vLLM v0.7–0.8 profiler)`,

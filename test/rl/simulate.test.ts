@@ -187,3 +187,15 @@ describe("placement and sleep", () => {
     expect(Math.abs(trainPeak(awake) - trainPeak(asleep) - expected)).toBeLessThanOrEqual(2);
   });
 });
+
+describe("offload without sleep", () => {
+  it("trainer states offloaded only while generating, engine awake: the update lands on top of a KV cache sized without them", () => {
+    const r = simulateRl(config({ offloadTrainStatesDuringRollout: true, rollout: { ...config().rollout, sleepLevel: 0 } }));
+    expect(r.rollout!.colocatedResidentBytes).toBe(0);
+    expect(r.notes.some((n) => n.startsWith("trainer states are offloaded while generating but the engine never sleeps"))).toBe(true);
+    // Train phase = the whole 0.6 × 79.19 GiB engine reservation + the policy's training peak + buffer.
+    const policyPeak = r.roles.find((x) => x.name === "policy")!.bytesPerGpu;
+    const train = r.phases.find((p) => p.name === "train")!.peakBytesPerGpu;
+    expect(Math.abs(train - (0.6 * 79.19 * GiB + policyPeak + r.rolloutBuffer.bytesPerGpu))).toBeLessThanOrEqual(2);
+  });
+});
