@@ -102,8 +102,10 @@ export class TraceReader {
         { field: "--filter-model" },
       );
     }
-    if (r.rows === 0 && !p.collects)
-      throw new UserError(`${this.file}: no data rows${p.hasHeader ? " after the header" : ""}`, { location: this.file });
+    if (r.rows === 0)
+      throw new UserError(`${this.file}: no data rows${p.hasHeader ? " after the header" : p.collects ? " (the JSON document lists no requests)" : ""}`, {
+        location: this.file,
+      });
     if (r.accepted === 0 && r.skipped > 0 && r.skipped === r.rows) {
       const first = r.issues[0];
       throw new UserError(`${this.file}: all ${r.rows} rows are invalid; first: ${first.location}: ${first.message}`, {

@@ -20,6 +20,7 @@ describe("bad input: each case names file:line, the field, what was expected and
 
   it("header only", () => {
     expect(userErrorOf(AZ, f)).toBe("t.csv: no data rows after the header");
+    expect(userErrorOf("[]\n", { fileName: "s.json", format: "sharegpt" })).toBe("s.json: no data rows (the JSON document lists no requests)");
   });
 
   it("wrong delimiter (tab-separated Azure file)", () => {
