@@ -24,7 +24,9 @@ const arbConfig = fc.record({
   zeroStage: fc.constantFrom(0, 3),
 });
 
-function build(a: fc.RecordValue<typeof arbConfig extends fc.Arbitrary<infer T> ? T : never>, over: Partial<RlConfig> = {}): RlConfig {
+type Drawn = typeof arbConfig extends fc.Arbitrary<infer T> ? T : never;
+
+function build(a: Drawn, over: Partial<RlConfig> = {}): RlConfig {
   return {
     ...DEFAULT_ALGORITHM_OPTIONS,
     algorithm: a.algorithm,
