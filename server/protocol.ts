@@ -118,7 +118,7 @@ const KvBudgetObject = Type.Object({
   cudaGraphBytes: Type.Optional(num),
   logLines: Type.Array(Type.String()),
   notes: Type.Array(Type.String()),
-});
+}, { additionalProperties: true });
 /** Validates the fields the server relies on; its static type is the engine's KvBudget itself. */
 export const KvBudgetSchema = Type.Unsafe<KvBudget>(KvBudgetObject);
 

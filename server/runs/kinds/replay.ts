@@ -6,7 +6,7 @@
  * `hello`, and loads the trace; the worker half (`replay-sim.ts`) builds the engine.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { UserError } from "../../../sim/errors.ts";
+import { isUserError, UserError } from "../../../sim/errors.ts";
 import { computeKvBudget } from "../../../sim/serving/budget.ts";
 import { resolveServingConfig, type ServingConfigInput } from "../../../sim/serving/config.ts";
 import type { ServingConfig } from "../../../sim/serving/types.ts";
@@ -36,6 +36,19 @@ export interface ReplayWorkerInput {
   requests: TraceRequest[];
 }
 
+/** The engine names CLI flags (`--gpu-memory-utilization`); over REST the field is `config.gpuMemoryUtilization`. */
+export function withConfigFields<T>(fn: () => T, prefix = "config."): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isUserError(e) && e.field?.startsWith("--")) {
+      const camel = e.field.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      throw new UserError(`${prefix}${camel}: ${e.message}`, { field: `${prefix}${camel}`, location: e.location });
+    }
+    throw e;
+  }
+}
+
 export const replayKind: RunKind = {
   name: "replay",
   description: "Replay a request trace through the simulated vLLM V1 engine (paged KV cache, chunked prefill, prefix caching, preemption).",
@@ -43,8 +56,10 @@ export const replayKind: RunKind = {
   simModule: new URL("./replay-sim.ts", import.meta.url),
   prepare(raw: Record<string, unknown>, ctx: KindContext): PreparedRun {
     const { trace = DEFAULT_TRACE, maxRequests, rateScale, ...serving } = raw as ReplayConfig;
-    const config = resolveServingConfig(serving as ServingConfigInput);
-    const budget = computeKvBudget(config);
+    const { config, budget } = withConfigFields(() => {
+      const config = resolveServingConfig(serving as ServingConfigInput);
+      return { config, budget: computeKvBudget(config) };
+    });
     const parsed = ctx.traces.get(trace, "config.trace");
     let requests = parsed.requests;
     if (maxRequests !== undefined) requests = requests.slice(0, maxRequests);
