@@ -187,10 +187,13 @@ function formatSummary(file: string, s: TraceSummary, report: TraceReport): stri
   lines.push(`skipped lines   ${s.skippedLines.count}`);
   for (const r of s.skippedLines.reasons) lines.push(`  ${r.location}: ${r.message}`);
   const max = Math.max(1, ...s.rateOverTime.counts);
-  lines.push(`rate over time  (${s.rateOverTime.bucketSeconds} s buckets, req/s)`);
+  lines.push(`rate over time  (${s.rateOverTime.bucketSeconds} s buckets: requests, req/s)`);
   s.rateOverTime.counts.forEach((c, i) => {
     const t0 = i * s.rateOverTime.bucketSeconds;
-    lines.push(`  ${String(t0).padStart(8)} s  ${(c / s.rateOverTime.bucketSeconds).toFixed(2).padStart(9)}  ${"#".repeat(Math.round((40 * c) / max))}`);
+    const rate = c / s.rateOverTime.bucketSeconds;
+    lines.push(
+      `  ${String(t0).padStart(8)} s ${String(c).padStart(7)} ${rate.toPrecision(3).padStart(9)}  ${"#".repeat(Math.round((40 * c) / max))}`,
+    );
   });
   return lines.join("\n") + "\n";
 }

@@ -37,6 +37,11 @@ describe("linesFromChunks", () => {
     expect(lines[4999]).toBe("row 4999");
   });
 
+  it("multi-member gzip (files joined with cat a.gz b.gz) reads every member", async () => {
+    const both = new Uint8Array(Buffer.concat([gzipSync("a\nb\n"), gzipSync("c\nd")]));
+    expect(await collect([both], true)).toEqual(["a", "b", "c", "d"]);
+  });
+
   it("a consumer that stops early cancels the source (files get closed)", async () => {
     let returned = false;
     async function* gen() {
