@@ -122,7 +122,7 @@ export const rolloutEngine: RolloutAdapter = (input: RolloutRunInput) => {
       throw new UserError(
         `--rollout-gpu-memory-utilization: no memory left for the rollout KV cache: ${e.gpuMemoryUtilization} × ${formatGiB(total)} = ${formatGiB(requested)} ` +
           `minus the colocated trainer's ${formatGiB(input.residentBytes)}, the engine's weights ${formatGiB(plain.weightsBytes)}, activation peak ${formatGiB(plain.activationPeakBytes)} ` +
-          `and non-torch ${formatGiB(plain.nonTorchBytes)} leaves ${formatGiB(kv)}; raise it, offload trainer states (--offload-train-states) or shard more (--gpus, --zero-stage 3)`,
+          `and non-torch ${formatGiB(plain.nonTorchBytes)} leaves ${formatGiB(kv)}; raise it, offload trainer states (--offload-train-states), shard more (--gpus, --zero-stage 3), or model vLLM ≥ 0.8.5 where the budget is the engine's own (--rollout-memory-accounting instance)`,
         { field: "--rollout-gpu-memory-utilization" },
       );
     config = { ...config, kvCacheMemoryBytes: kv };
