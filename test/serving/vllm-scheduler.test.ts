@@ -333,6 +333,8 @@ describe("prefix-cache stats", () => {
     // and the queue [4,5,3,2,1]. A unique 48-token "blocker" then takes 4,5,3; the retried request ([0]*48) hits
     // [1,2] and needs 1 new + 2 evictable = 3 > 2 free → rejected, nothing recorded. The blocker finishes at the
     // end of that step, and the retried request is admitted next step and counted once: 48 queried, 32 hit.
+    // (Upstream main records the lookup at admission, as here; vLLM 2025 recorded it in every get_computed_blocks
+    // call, so the rejected attempt was counted too.)
     const s = makeScheduler({ numBlocks: 6, enableChunkedPrefill: false, enablePrefixCaching: true });
     const d = new Driver(s);
     const kv = s.kvCacheManager;
