@@ -1,5 +1,8 @@
 import { UserError } from "../errors.ts";
 
+/** Largest whole-file JSON document (characters), under V8's ~512M-character string limit. */
+export const MAX_JSON_DOCUMENT_CHARS = 384 * 1024 * 1024;
+
 /**
  * A whole-file JSON trace gathered from its lines, so errors can still name file:line: JSON.parse's "position N"
  * and each top-level array element's start are mapped back to the line they are on.
@@ -10,7 +13,13 @@ export class JsonDocument {
   private lineNos: number[] = [];
   private length = 0;
 
-  add(text: string, lineNo: number): void {
+  add(text: string, lineNo: number, fileName = "<input>"): void {
+    if (this.length + text.length > MAX_JSON_DOCUMENT_CHARS)
+      throw new UserError(
+        `${fileName}:${lineNo}: whole-file JSON traces are read into memory and this one passes ${MAX_JSON_DOCUMENT_CHARS / 1048576} Mi characters; ` +
+          `convert it to JSONL (one request per line) or take a slice`,
+        { location: `${fileName}:${lineNo}` },
+      );
     this.starts.push(this.length);
     this.lineNos.push(lineNo);
     this.parts.push(text);

@@ -1,5 +1,8 @@
 import { UserError } from "../errors.ts";
 
+/** Longest line accepted (characters): far above any trace row, well below V8's ~512M-character string limit. */
+export const MAX_LINE_CHARS = 256 * 1024 * 1024;
+
 /**
  * Turns a byte stream into lines, decompressing gzip with the web-standard DecompressionStream so the same code runs
  * in Node 20, a browser and a worker (sim/ may not import node:zlib). Memory is bounded by the longest line.
@@ -23,6 +26,7 @@ export async function* lineBatchesFromChunks(
   chunks: AsyncIterable<Uint8Array>,
   gzip: boolean,
   fileName = "<input>",
+  maxLineChars = MAX_LINE_CHARS,
 ): AsyncGenerator<string[]> {
   let sourceFailed = false;
   const it = chunks[Symbol.asyncIterator]();
@@ -78,6 +82,10 @@ export async function* lineBatchesFromChunks(
         start = nl + 1;
       }
       rest = text.slice(start);
+      if (rest.length > maxLineChars)
+        throw new UserError(`${fileName}: a line longer than ${maxLineChars} characters: not a line-oriented trace (or a binary file)`, {
+          location: fileName,
+        });
       if (batch.length > 0) yield batch;
     }
     if (rest.length > 0) yield [rest.endsWith("\r") ? rest.slice(0, -1) : rest];

@@ -34,7 +34,7 @@ export function createShareGptParser(ctx: ParserContext): RowParser {
     synthetic: true,
     collects: true,
     collect(text, lineNo) {
-      doc.add(text, lineNo);
+      doc.add(text, lineNo, ctx.fileName);
     },
     end(): CollectedRow[] {
       const { value, text } = doc.parse(ctx.fileName);

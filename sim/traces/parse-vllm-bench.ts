@@ -15,7 +15,7 @@ export function createVllmBenchParser(ctx: ParserContext): RowParser {
     synthetic: true,
     collects: true,
     collect(text, lineNo) {
-      doc.add(text, lineNo);
+      doc.add(text, lineNo, ctx.fileName);
     },
     end(): CollectedRow[] {
       if (doc.lineCount === 0) return [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
-import { linesFromChunks, splitLines } from "../../sim/traces/index.ts";
+import { lineBatchesFromChunks, linesFromChunks, splitLines } from "../../sim/traces/index.ts";
 
 async function collect(chunks: Uint8Array[], gzip = false): Promise<string[]> {
   async function* gen() {
@@ -53,6 +53,16 @@ describe("linesFromChunks", () => {
     }
     for await (const l of linesFromChunks(gen(), false)) if (l === "line 3") break;
     expect(returned).toBe(true);
+  });
+
+  it("an endless line (a binary file) is a UserError, not unbounded memory", async () => {
+    async function* gen() {
+      for (let i = 0; i < 100; i++) yield enc("x".repeat(100));
+    }
+    const read = async () => {
+      for await (const _ of lineBatchesFromChunks(gen(), false, "bin.dat", 5000));
+    };
+    await expect(read()).rejects.toThrow("bin.dat: a line longer than 5000 characters");
   });
 
   it("splitLines matches for in-memory text", () => {
