@@ -26,6 +26,8 @@
  *   _preemption, _no_preemption_when_space_available, _preemption_victim_selection,
  *   _equal_priority_preemption, _waiting_queue_order, _fcfs_fallback, _with_limited_slots, _heap_property,
  *   _preemption_and_resumption_when_out_of_kv          → same names under "priority scheduling"
+ *   (the victim rule of test_priority_scheduling_preemption, with tied keys) → "victim among equal (priority,
+ *                                                         arrival)", it.fails: divergence (see the test)
  *   (hand-worked, after the upstream preemption tests) → "FCFS preemption: victim, queue order, head-of-line"
  *
  * Skipped (the model lacks the feature):
@@ -515,6 +517,23 @@ describe("priority scheduling (create_scheduler_with_priority: prefix caching of
       for (const id of newReqIds(out)) order.push(priorities[id]);
     }
     expect(order).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  // Divergence (ties): vLLM picks the victim with `max(self.running, key=lambda r: (r.priority, r.arrival_time))`,
+  // and Python's max returns the FIRST maximal element in running order; the simulator's pickVictim takes the LAST
+  // (`>=` on arrival). Ties need equal arrival times, rare with vLLM's wall-clock arrivals but common in traces.
+  // Block size 16, 5 blocks (4 usable): r0 and r1 (priority 0, arrival 0, 32 tokens) hold [1,2] and [3,4]; at step 2
+  // r0's 33rd token needs a block → vLLM's victim is r0 itself → it is preempted, the running loop stops, nothing is
+  // scheduled; the simulator preempts r1 instead and schedules r0.
+  it.fails("victim among equal (priority, arrival): the first running request, as Python's max returns", () => {
+    const s = makePriorityScheduler({ maxNumSeqs: 2, maxNumBatchedTokens: 200, numBlocks: 5 });
+    const d = new Driver(s);
+    addAll(s, [0, 0], [0, 0], 32);
+    expect(newReqIds(d.step().out)).toEqual([0, 1]);
+    const out = d.schedule();
+    expect(ids(out.preempted)).toEqual([0]);
+    expect(scheduledTokens(out)).toEqual({});
+    expect(ids(s.running)).toEqual([1]);
   });
 
   it("test_priority_scheduling_preemption_and_resumption_when_out_of_kv", () => {
