@@ -32,13 +32,22 @@ function candidates(sm: StageModel): Candidate[] {
     optimizerTransient: 0,
   };
   const out: Candidate[] = [{ at: "step start", m: base }];
-  const at = (label: string, d: Partial<Moment>) => out.push({ at: label, m: { ...base, ...d } });
+  let emit = true;
+  const at = (label: string, d: Partial<Moment>) => {
+    if (emit) out.push({ at: label, m: { ...base, ...d } });
+  };
+  // An op starting from the same (kind, chunk, A, G, first backward) state as an earlier one repeats its moments
+  // exactly (1F1B's steady state): only the first is kept, so the count stays small for m in the hundreds.
+  const seen = new Set<string>();
   const unitBytes = sm.unitGathered * sm.unitsInFlight;
   const done = new Set<number>();
   let A = 0;
   let G = 0;
   for (const op of sm.ops) {
     const c = sm.chunks[op.chunk];
+    const key = `${op.kind}${op.chunk}|${A}|${G}|${done.has(op.chunk)}`;
+    emit = !seen.has(key);
+    seen.add(key);
     const mb = `micro-batch ${op.microBatch + 1}`;
     const root = c.hasEmbedding ? sm.rootGathered : 0;
     if (op.kind === "F") {
@@ -87,23 +96,37 @@ function candidates(sm: StageModel): Candidate[] {
       done.add(op.chunk);
     }
   }
+  emit = true;
   at("optimizer step", { grads: G, optimizerTransient: sm.optimizerTransient });
   return out;
 }
 
 function deviceReport(sm: StageModel, cfg: ResolvedTrainingConfig): DeviceReport {
   const cands = candidates(sm);
-  let best = cands[0];
-  let bestTerms = momentTerms(best.m, sm.reserveFraction);
+  const r = sm.reserveFraction;
   const maxTerms: Omit<MemoryTerms, "total"> = { params: 0, grads: 0, optimizer: 0, masterWeights: 0, activations: 0, logits: 0, overhead: 0 };
+  let best = cands[0];
+  let bestTotal = -Infinity;
   for (const c of cands) {
-    const t = momentTerms(c.m, sm.reserveFraction);
-    for (const k of Object.keys(maxTerms) as (keyof typeof maxTerms)[]) maxTerms[k] = Math.max(maxTerms[k], t.terms[k]);
-    if (t.terms.total > bestTerms.terms.total) {
+    // momentTerms inlined: this loop runs over every candidate of every stage (tens of thousands for big pipelines).
+    const m = c.m;
+    const states = m.params + m.grads + m.optimizer + m.masterWeights + m.activations + m.logits;
+    const transient = m.commBuckets + m.gatheredParams + m.unshardedGrads + m.optimizerTransient;
+    const overhead = m.cudaContext + transient + r * (states + transient);
+    const total = states + overhead;
+    if (m.params > maxTerms.params) maxTerms.params = m.params;
+    if (m.grads > maxTerms.grads) maxTerms.grads = m.grads;
+    if (m.optimizer > maxTerms.optimizer) maxTerms.optimizer = m.optimizer;
+    if (m.masterWeights > maxTerms.masterWeights) maxTerms.masterWeights = m.masterWeights;
+    if (m.activations > maxTerms.activations) maxTerms.activations = m.activations;
+    if (m.logits > maxTerms.logits) maxTerms.logits = m.logits;
+    if (overhead > maxTerms.overhead) maxTerms.overhead = overhead;
+    if (total > bestTotal) {
+      bestTotal = total;
       best = c;
-      bestTerms = t;
     }
   }
+  const bestTerms = momentTerms(best.m, r);
   const t = bestTerms.terms;
   const perMb = sm.chunks.reduce((a, c) => a + c.storedPerMicroBatch, 0);
   const layers = sm.chunks.reduce((a, c) => a + c.layers.length, 0);
