@@ -46,7 +46,7 @@ describe("Mooncake prefix sharing maps onto any simulator block size", () => {
 describe("ShareGPT multi-turn conversations become requests sharing the earlier turns' prefix", () => {
   it("the hand-written sample gives 5 requests with the hand-computed lengths and ids", () => {
     // Token estimate ⌈chars/4⌉ (python: len(value)): hw-1 turns 53,113,46,100,7,16 chars → 14,29,12,25,2,4 tokens;
-    // hw-2 system 51, human 46, gpt 32 → 13,12,8; hw-3 gives counts 12, 20; hw-4 has no answer (skipped, line 28).
+    // hw-2 system 51, human 46, gpt 32 → 13,12,8; hw-3 gives counts 12, 20.
     const text = readFileSync(sample("sharegpt-handwritten.json"), "utf8");
     const { requests, report } = parseTraceText(text, { fileName: "sg.json" });
     expect(report.format).toBe("sharegpt");
@@ -61,8 +61,19 @@ describe("ShareGPT multi-turn conversations become requests sharing the earlier 
     expect(requests.map((r) => r.hashIds)).toEqual([[0], [0, 1, 2, 3], [0, 1, 2, 3, 4, 5], [6, 7], [9]]);
     expect(sharedPrefixTokens(requests[1], requests[2])).toBe(55);
     expect(requests.map((r) => r.sessionId)).toEqual(["hw-1", "hw-1", "hw-1", "hw-2", "hw-3"]);
-    expect(report.skipped).toBe(1);
-    expect(report.issues[0].location).toBe("sg.json:28");
+    expect(report.skipped).toBe(0);
+  });
+
+  it("a conversation without an answer is a skipped row at the line its object starts", () => {
+    const text = '[\n  {"id": "a", "conversations": [{"from": "human", "value": "hello there"}, {"from": "gpt", "value": "hi"}]},\n' +
+      '  {"id": "b",\n   "conversations": [{"from": "human", "value": "no answer"}]},\n' +
+      '  {"id": "c", "conversations": [{"from": "robot", "value": "?"}]}\n]\n';
+    const { requests, report } = parseTraceText(text, { fileName: "q.json" });
+    expect(requests.map((r) => [r.promptTokens, r.outputTokens])).toEqual([[3, 1]]); // ⌈11/4⌉, ⌈2/4⌉
+    expect(report.issues).toEqual([
+      { location: "q.json:3", field: "conversations", message: "conversations: no user turn followed by an assistant turn: nothing to replay" },
+      { location: "q.json:5", field: "conversations[0].from", message: 'conversations[0].from: expected "from" to be human, gpt or system, found "robot"' },
+    ]);
   });
 
   it("arrivals come from vLLM's process: with --request-rate 5 the last of 5 requests arrives at 5/5 = 1 s", () => {

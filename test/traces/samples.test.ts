@@ -148,3 +148,16 @@ describe("embedded samples parse to their exact counts, arrivals and token sums"
     expect(requests.map((r) => [r.promptTokens, r.outputTokens])).toEqual([[256, 128], [1024, 16], [77, 300], [4000, 1]]);
   });
 });
+
+describe("every embedded sample is clean", () => {
+  it("parses with --strict (the server replays them strictly)", async () => {
+    const { readdirSync } = await import("node:fs");
+    const { EMBEDDED_TRACES_DIR } = await import("../../cli/io/trace-file.ts");
+    const files = readdirSync(EMBEDDED_TRACES_DIR).filter((f) => /\.(csv|jsonl|json)(\.gz)?$/.test(f));
+    expect(files.length).toBe(14); // ls traces: 14 trace files + ATTRIBUTION.md
+    for (const f of files) {
+      const { report } = await load(f, { strict: true });
+      expect(report.skipped, f).toBe(0);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TraceStats, lengthStats } from "../../sim/traces/index.ts";
+import { TraceStats, lengthStats, parseTraceText } from "../../sim/traces/index.ts";
 import { openTrace } from "../../cli/io/trace-file.ts";
 import { sample } from "./helpers.ts";
 
@@ -41,9 +41,14 @@ describe("trace inspect statistics", () => {
   it("skippedLines and dropped rows are reported", async () => {
     const b = await inspect("burstgpt-1-first400.csv");
     expect(b.droppedRows).toBe(17);
-    const sg = await inspect("sharegpt-handwritten.json");
-    expect(sg.skippedLines.count).toBe(1);
-    expect(sg.skippedLines.reasons[0].location).toBe("traces/sharegpt-handwritten.json:28");
+    const t = parseTraceText("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.0,1,1\n2023-11-16 18:17:04.0,0,1\n", { fileName: "z.csv" });
+    const st = new TraceStats();
+    for (const r of t.requests) st.add(r);
+    const s = st.summary(t.report);
+    expect(s.skippedLines).toEqual({
+      count: 1,
+      reasons: [{ location: "z.csv:3", field: "ContextTokens", message: 'ContextTokens: expected a positive token count, found "0"' }],
+    });
   });
 
   it("lengthStats by hand", () => {
