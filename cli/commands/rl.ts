@@ -5,6 +5,7 @@ import type { ModelSpec } from "../../sim/model/types.ts";
 import { parseAlgorithm, type RlAlgorithm } from "../../sim/rl/algorithms.ts";
 import { simulateRl } from "../../sim/rl/index.ts";
 import type { RlConfig, RlReport, RolloutSleepLevel } from "../../sim/rl/types.ts";
+import { LOSS_IMPLS, OPTIMIZERS, PRECISIONS } from "../../sim/training/types.ts";
 import { formatGiB, parseSize } from "../../sim/units.ts";
 import { action, choiceOption, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
 import { loadModelArg } from "../io/model-arg.ts";
@@ -55,15 +56,16 @@ export function register(program: Command): void {
     .option("--activation-checkpointing <mode>", "none | full | selective | every-k:N (default full: TRL and verl enable it for RL)")
     .option("--flash-attention", "flash attention (default)")
     .option("--no-flash-attention", "materialise attention scores")
-    .option("--precision <p>", "article | zero | hf-mixed | fp32 | bf16")
+    .addOption(choiceOption("--precision <p>", "article 14 | zero 16 | hf-mixed 18 | fp32 16 | bf16 8 B/param (default zero)", PRECISIONS))
     .option("--param-dtype <d>", "parameter dtype")
     .option("--grad-dtype <d>", "gradient dtype")
     .addOption(choiceOption("--master-weights <m>", "fp32 | none", ["fp32", "none"]))
-    .option("--optimizer <o>", "adamw | adam-8bit | sgd | sgd-momentum | adafactor | lion")
+    .addOption(choiceOption("--optimizer <o>", "optimizer (default adamw)", OPTIMIZERS))
     .option("--offload-optimizer", "ZeRO-Offload of optimizer states", false)
     .option("--offload-params", "ZeRO-3 parameter offload", false)
     .option("--allocator-reserve <f>", "allocator fragmentation reserve fraction", parseFloatFlag("--allocator-reserve"))
-    .option("--loss <impl>", "standard | chunked | fused cross-entropy")
+    .addOption(choiceOption("--loss <impl>", "cross-entropy: standard (fp32 upcast) | chunked | fused", LOSS_IMPLS))
+    .option("--cuda-context <size>", "CUDA context + kernels per trained role's process (default 1343MB)")
     .option("--seed <n>", "seed", parseIntFlag("--seed"), 0)
     .option("--timeline", "include every event of the iteration", false)
     .option("--json", "print JSON", false)
@@ -104,6 +106,7 @@ export function rlConfigFromOptions(o: Record<string, unknown>): RlConfig {
   for (const [k, field] of map) if (o[k] !== undefined) extra[field] = o[k];
   extra.activationCheckpointing = o.activationCheckpointing ?? "full";
   if (o.sp) extra.sequenceParallel = true;
+  if (o.cudaContext !== undefined) extra.cudaContextBytes = parseSize(String(o.cudaContext), "--cuda-context");
   if (o.offloadOptimizer) extra.offloadOptimizer = true;
   if (o.offloadParams) extra.offloadParams = true;
   return {

@@ -183,6 +183,11 @@ describe("placement and sleep", () => {
     // Asleep, the engine keeps its non-torch residue only; awake, weights + activations + non-torch + KV
     // = 0.6 × 79.19 GiB − the trainer's resident state.
     expect(engine.residentBytesPerGpu).toBe(asleep.timeline[0].byComponent.rolloutNonTorch);
+    // Level 1 parks the bf16 weights in CPU RAM: 1,543,714,304 params, vocab padded to a multiple of 64 (151,936
+    // already is) → the engine's weights as the serving budget sizes them; level 2 discards them.
+    expect(engine.cpuBytesPerGpu).toBe(asleep.timeline[0].byComponent.rolloutWeights);
+    const level2 = simulateRl(config({ rollout: { ...config().rollout, sleepLevel: 2 } }));
+    expect(level2.roles.find((x) => x.name === "rollout-engine")!.cpuBytesPerGpu).toBe(0);
     const expected = 0.6 * 79.19 * GiB - asleep.rollout!.colocatedResidentBytes - engine.residentBytesPerGpu;
     expect(Math.abs(trainPeak(awake) - trainPeak(asleep) - expected)).toBeLessThanOrEqual(2);
   });
