@@ -1,5 +1,6 @@
 // Browser-safe exporters. `prometheus.ts` is Node-only (prom-client) and is imported directly where needed.
 export { createRecorder } from "./recording.ts";
+export { recordRun, finishRecording } from "./record-run.ts";
 export type { AnyRecording, Recording, RecorderOptions, TimelineRecording, TimelineSample } from "./recording.ts";
 export { toPerfetto, us } from "./perfetto.ts";
 export type { TraceEvent, TraceEventFile } from "./perfetto.ts";
