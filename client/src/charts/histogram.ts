@@ -14,6 +14,8 @@ export interface Histogram {
   height(): number; height(h: number): Histogram;
   bins(): number; bins(n: number): Histogram;
   marks(): { x: number; label: string }[]; marks(m: { x: number; label: string }[]): Histogram;
+  /** Suffix of the axis's extreme labels, e.g. " s". */
+  unit(): string; unit(u: string): Histogram;
 }
 
 export function histogram(): Histogram {
@@ -23,6 +25,7 @@ export function histogram(): Histogram {
   let height = 62;
   let bins = 24;
   let marks: { x: number; label: string }[] = [];
+  let unit = "";
   const chart = ((container: HTMLElement) => {
     const width = Math.max(100, container.clientWidth || 140);
     let svg = d3.select(container).select<SVGSVGElement>("svg.hist");
@@ -59,7 +62,7 @@ export function histogram(): Histogram {
       .attr("stroke", "currentColor").attr("stroke-dasharray", "2,2")
       .selectAll("title").data((m) => [m]).join("title").text((m) => m.label);
     svg.select<SVGGElement>("g.x-axis").attr("transform", `translate(0,${ih})`)
-      .call(d3.axisBottom(x).tickValues([lo, hi]).tickFormat(d3.format("~r")).tickSizeOuter(0));
+      .call(d3.axisBottom(x).tickValues([lo, hi]).tickFormat((v) => `${d3.format(".3~r")(Number(v))}${unit}`).tickSizeOuter(0));
     svg.select<SVGGElement>("g.x-axis").selectAll<SVGTextElement, unknown>("text").attr("text-anchor", (_d, i) => (i === 0 ? "start" : "end"));
   }) as Histogram;
   const acc = <V>(get: () => V, set: (v: V) => void) =>
@@ -73,6 +76,7 @@ export function histogram(): Histogram {
   chart.label = acc(() => label, (v) => (label = v)) as Histogram["label"];
   chart.height = acc(() => height, (v) => (height = v)) as Histogram["height"];
   chart.bins = acc(() => bins, (v) => (bins = v)) as Histogram["bins"];
+  chart.unit = acc(() => unit, (v) => (unit = v)) as Histogram["unit"];
   chart.marks = acc(() => marks, (v) => (marks = v)) as Histogram["marks"];
   return chart;
 }

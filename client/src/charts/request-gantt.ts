@@ -3,8 +3,10 @@
  * preempted and recomputing spans, a TTFT tick and a finish tick. Canvas for the bars (thousands of requests),
  * an SVG axis under it.
  *
- * Rows are the requests overlapping the x window, in arrival order; when more than fit, the latest ones are drawn
- * and the caption says "showing N of M". Hover answers "why": TTFT, TPOT, preemptions, cached tokens, phase.
+ * Requests overlapping the x window are packed into lanes like a trace viewer's tracks: in arrival order, each
+ * goes to the first lane free since before it arrived, so a lane holds many short requests one after another and
+ * the number of lanes is the peak concurrency (running + waiting). When more lanes than fit, the first ones are
+ * drawn and `shown()` says how many requests are. Hover answers "why": TTFT, TPOT, preemptions, cached tokens.
  *
  * Example:
  *   const gantt = requestGantt().tracker(store.requests).xDomain([t - 30, t]).now(t);
@@ -24,7 +26,7 @@ export interface RequestGantt {
   now(): number; now(t: number): RequestGantt;
   height(): number; height(h: number): RequestGantt;
   rowHeight(): number; rowHeight(h: number): RequestGantt;
-  /** Rows drawn and requests in the window at the last draw. */
+  /** Requests drawn and requests in the window at the last draw. */
   shown(): { rows: number; inWindow: number };
 }
 
@@ -42,7 +44,8 @@ export function requestGantt(): RequestGantt {
   let now = 0;
   let height = 240;
   let rowHeight = 7;
-  let rows: RequestTrack[] = [];
+  let placed: { r: RequestTrack; lane: number; end: number }[] = [];
+  let shownCount = 0;
   let inWindow = 0;
   const axisH = 30;
   const left = 52;
@@ -78,7 +81,21 @@ export function requestGantt(): RequestGantt {
     const all = tracker ? tracker.inWindow(xDomain[0], xDomain[1], now) : [];
     inWindow = all.length;
     const maxRows = Math.max(1, Math.floor(plotH / rowHeight));
-    rows = all.length > maxRows ? all.slice(all.length - maxRows) : all;
+    // Lane packing; a 2 px gap keeps neighbours in one lane apart.
+    const gap = ((xDomain[1] - xDomain[0]) / Math.max(1, iw)) * 2;
+    const laneEnd: number[] = [];
+    placed = [];
+    for (const r of all) {
+      const end = r.finished ?? (r.rejected !== null ? r.arrival : now);
+      let lane = laneEnd.findIndex((e) => e + gap < r.arrival);
+      if (lane < 0) {
+        lane = laneEnd.length;
+        laneEnd.push(end);
+      } else laneEnd[lane] = end;
+      placed.push({ r, lane, end });
+    }
+    placed = placed.filter((p) => p.lane < maxRows);
+    shownCount = placed.length;
     const ctx = canvas.getContext("2d")!;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, plotH);
@@ -94,8 +111,8 @@ export function requestGantt(): RequestGantt {
     const bh = Math.max(2, rowHeight - 2);
     const clampX = (t: number) => Math.max(left, Math.min(left + iw, xScale(t)));
     const finishColor = cssVar("--text");
-    rows.forEach((r, i) => {
-      const y = i * rowHeight + 1;
+    placed.forEach(({ r, lane }) => {
+      const y = lane * rowHeight + 1;
       for (const s of r.segments) {
         const t1 = Number.isNaN(s.t1) ? now : s.t1;
         if (t1 < xDomain[0] || s.t0 > xDomain[1]) continue;
@@ -138,9 +155,12 @@ export function requestGantt(): RequestGantt {
 
   function onHover(canvas: HTMLCanvasElement, ev: PointerEvent) {
     const r = canvas.getBoundingClientRect();
-    const i = Math.floor((ev.clientY - r.top) / rowHeight);
-    const req = rows[i];
-    if (!req) return hideTooltip();
+    const lane = Math.floor((ev.clientY - r.top) / rowHeight);
+    const t = xScale.invert(ev.clientX - r.left);
+    const tol = (xDomain[1] - xDomain[0]) / 200;
+    const hit = placed.find((p) => p.lane === lane && t >= p.r.arrival - tol && t <= p.end + tol);
+    if (!hit) return hideTooltip();
+    const req = hit.r;
     const ttft = req.firstToken !== null ? req.firstToken - req.arrival : null;
     const tpot = req.finished !== null && req.firstToken !== null && req.outputTokens > 1 ? (req.finished - req.firstToken) / (req.outputTokens - 1) : null;
     const rowsT: [string, string, string?][] = [
@@ -170,6 +190,6 @@ export function requestGantt(): RequestGantt {
   gantt.now = acc(() => now, (v) => (now = v)) as RequestGantt["now"];
   gantt.height = acc(() => height, (v) => (height = v)) as RequestGantt["height"];
   gantt.rowHeight = acc(() => rowHeight, (v) => (rowHeight = v)) as RequestGantt["rowHeight"];
-  gantt.shown = () => ({ rows: rows.length, inWindow });
+  gantt.shown = () => ({ rows: shownCount, inWindow });
   return gantt;
 }

@@ -34,8 +34,9 @@ export class BlockStateMap {
   how = new Uint8Array(0);
   flashAt = new Float64Array(0);
   flashKind = new Uint8Array(0);
-  /** Blocks held per request, in block-table order, to place newly allocated blocks in the chain. */
-  private tableLen = new Map<number, number>();
+  /** Each request's block table (touched prefix blocks first, then its own), to place new blocks in the chain
+   *  and to release them on preemption (the engine reports frees of finished requests only). */
+  private tables = new Map<number, number[]>();
   /** Bumped on every change so views can skip redraws. */
   version = 0;
   /** Blocks whose state changed since the last `takeDirty()`; null = everything. */
@@ -52,7 +53,7 @@ export class BlockStateMap {
     this.how = new Uint8Array(n);
     this.flashAt = new Float64Array(n).fill(-Infinity);
     this.flashKind = new Uint8Array(n);
-    this.tableLen.clear();
+    this.tables.clear();
     // vLLM reserves block 0 as the null block (never allocated): draw it as such until told otherwise.
     if (n > 0) this.state[0] = NULL_BLOCK;
     this.touchAll();
@@ -61,7 +62,7 @@ export class BlockStateMap {
   /** Replaces everything with the server's full map (`blocks` message). */
   load(state: ArrayLike<number>, owner: ArrayLike<number>, t: number): void {
     if (state.length !== this.n) this.resize(state.length);
-    this.tableLen.clear();
+    this.tables.clear();
     for (let i = 0; i < this.n; i++) {
       const s = state[i];
       this.state[i] = s;
@@ -76,39 +77,41 @@ export class BlockStateMap {
     this.touchAll();
   }
 
+  /**
+   * Fresh blocks for a request. `hashed` is left alone: the engine reports `blocks_cached` for a step's full
+   * blocks before that step's `blocks_allocated`, and a reused cached block is always `blocks_evicted` first.
+   */
   allocated(reqId: number, blockIds: readonly number[], t: number): void {
-    let pos = this.tableLen.get(reqId) ?? 0;
+    const table = this.table(reqId);
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
       this.state[b] = USED;
       this.owner[b] = reqId;
       this.refCnt[b] = 1;
-      this.chainPos[b] = pos++;
-      this.hashed[b] = 0;
+      this.chainPos[b] = table.length;
+      table.push(b);
       this.lastTouched[b] = t;
       this.how[b] = 1;
       this.mark(b);
     }
-    this.tableLen.set(reqId, pos);
   }
 
   /** A prefix-cache hit: the request reuses cached blocks (they join its block table first, in chain order). */
   touched(reqId: number, blockIds: readonly number[], t: number, now: number): void {
-    let pos = this.tableLen.get(reqId) ?? 0;
+    const table = this.table(reqId);
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
       this.state[b] = USED;
       this.refCnt[b] = Math.max(0, this.refCnt[b]) + 1;
       this.owner[b] = reqId;
-      if (this.chainPos[b] < 0) this.chainPos[b] = pos;
-      pos++;
+      if (this.chainPos[b] < 0) this.chainPos[b] = table.length;
+      table.push(b);
       this.lastTouched[b] = t;
       this.how[b] = 2;
       this.flashAt[b] = now;
       this.flashKind[b] = FLASH_HIT;
       this.mark(b);
     }
-    this.tableLen.set(reqId, pos);
   }
 
   cached(blockIds: readonly number[], firstBlockIndex: number): void {
@@ -128,7 +131,22 @@ export class BlockStateMap {
       this.lastTouched[b] = t;
       this.mark(b);
     }
-    this.tableLen.delete(reqId);
+    this.tables.delete(reqId);
+  }
+
+  /** A preempted request loses all its blocks (vLLM frees them; full ones stay cached for the recompute). */
+  preempted(reqId: number, t: number): void {
+    const table = this.tables.get(reqId);
+    if (table) this.freed(reqId, table, t);
+  }
+
+  private table(reqId: number): number[] {
+    let t = this.tables.get(reqId);
+    if (!t) {
+      t = [];
+      this.tables.set(reqId, t);
+    }
+    return t;
   }
 
   evicted(blockIds: readonly number[], now: number): void {

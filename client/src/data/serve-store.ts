@@ -142,12 +142,21 @@ export class ServeStore {
     for (const s of f.snapshots) if (s.t >= last) this.snapshots.push(s); // STORE-1
     if (f.t1 > this.t) this.t = f.t1;
     let evictT = NaN, evictN = 0, preemptT = NaN, preemptN = 0;
+    // Within one engine step the engine reports `blocks_cached` while scheduling, before that step's
+    // `blocks_evicted` (which names the *old* contents of reused blocks) and `blocks_allocated`; applying the cache
+    // marks at the end of the step keeps a block evicted-then-recached in the same step marked as cached.
+    const pendingCached: { blockIds: number[]; firstBlockIndex: number }[] = [];
+    const flushCached = () => {
+      for (const c of pendingCached) this.blocks.cached(c.blockIds, c.firstBlockIndex);
+      pendingCached.length = 0;
+    };
     for (const e of f.events) {
+      if (e.type === "step" || e.type === "memory" || e.type === "blocks_freed") flushCached();
       switch (e.type) {
         case "blocks_allocated": this.blocks.allocated(e.reqId, e.blockIds, e.t); break;
         case "blocks_touched": this.blocks.touched(e.reqId, e.blockIds, e.t, now); break;
         case "blocks_freed": this.blocks.freed(e.reqId, e.blockIds, e.t); break;
-        case "blocks_cached": this.blocks.cached(e.blockIds, e.firstBlockIndex); break;
+        case "blocks_cached": pendingCached.push(e); break;
         case "blocks_evicted":
           this.blocks.evicted(e.blockIds, now);
           if (Number.isNaN(evictT)) evictT = e.t;
@@ -156,12 +165,14 @@ export class ServeStore {
         case "preempted":
           if (Number.isNaN(preemptT)) preemptT = e.t;
           preemptN++;
+          this.blocks.preempted(e.reqId, e.t);
           this.requests.apply(e);
           break;
         case "memory": if (e.snapshot.t >= last) this.snapshots.push(e.snapshot); break;
         default: this.requests.apply(e);
       }
     }
+    flushCached();
     // Without per-block events the frame's counts still say evictions happened (PROTO-2).
     if (evictN === 0 && f.counts.evictedBlocks > 0) { evictT = f.t0; evictN = f.counts.evictedBlocks; }
     if (preemptN === 0 && f.counts.preemptions > 0) { preemptT = f.t0; preemptN = f.counts.preemptions; }

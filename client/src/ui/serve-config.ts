@@ -20,6 +20,8 @@ import { getJson, uploadTrace, ApiError } from "../data/api.ts";
 export interface ServeConfigValue {
   input: ServingConfigInput;
   trace: string;
+  /** Replay only the first N requests of the trace (the server's `maxRequests`). */
+  maxRequests?: number;
 }
 
 /** Defaults shown in the form = the server's default run (so "Run" with untouched knobs replays the default). */
@@ -35,6 +37,7 @@ export const SERVE_DEFAULTS = {
   kvdt: "auto",
   mml: "",
   trace: "azure-2023-conv",
+  maxreq: "",
 } as const;
 
 const KV_DTYPES = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16", "float16", "float32"];
@@ -94,6 +97,8 @@ export function serveConfigPanel(opts: {
         <span><input id="${id}-pc" name="pc" type="checkbox" /></span>
         <label for="${id}-trace">trace</label>
         <select id="${id}-trace" name="trace"><option value="azure-2023-conv">azure-2023-conv</option></select>
+        <label for="${id}-maxreq">first N requests</label>
+        <input id="${id}-maxreq" name="maxreq" type="number" min="1" step="1" placeholder="whole trace" />
         <label for="${id}-upload">upload trace</label>
         <input id="${id}-upload" name="upload" type="file" accept=".csv,.jsonl,.json,.gz,.txt" />
         <div class="field-error wide" id="${id}-err" role="alert"></div>
@@ -124,6 +129,7 @@ export function serveConfigPanel(opts: {
   f("kvdt").value = getParam("kvdt") ?? SERVE_DEFAULTS.kvdt;
   f("mml").value = getParam("mml") ?? "";
   f("pc").checked = getBool("pc", SERVE_DEFAULTS.pc);
+  f("maxreq").value = getParam("maxreq") ?? "";
   const wantTrace = getParam("trace") ?? SERVE_DEFAULTS.trace;
   setTrace(wantTrace);
 
@@ -163,6 +169,7 @@ export function serveConfigPanel(opts: {
         enablePrefixCaching: f("pc").checked,
       },
       trace: f("trace").value,
+      maxRequests: numOrUndef("maxreq"),
     };
   }
 
@@ -173,7 +180,7 @@ export function serveConfigPanel(opts: {
     patchParams(
       { model: f("model").value, gpu: f("gpu").value, tp: v.input.tensorParallelSize, util: v.input.gpuMemoryUtilization,
         seqs: v.input.maxNumSeqs, mbt: v.input.maxNumBatchedTokens, bs: v.input.blockSize, kvdt: v.input.kvCacheDtype,
-        mml: v.input.maxModelLen, pc: v.input.enablePrefixCaching, trace: v.trace },
+        mml: v.input.maxModelLen, pc: v.input.enablePrefixCaching, trace: v.trace, maxreq: v.maxRequests },
       SERVE_DEFAULTS,
     );
     try {

@@ -32,9 +32,9 @@ export function serveMetrics(): ServeMetrics {
         <div class="metric"><div class="label">running / waiting</div><div class="value" id="${id}-rw">–</div><div class="sub" id="${id}-done"></div></div>
       </div>
     </section>`);
-  const hTtft = histogram().color(okabeIto.bluishGreen).label("TTFT (s)");
-  const hTpot = histogram().color(okabeIto.blue).label("TPOT (s)");
-  const hE2e = histogram().color(okabeIto.orange).label("e2e latency (s)");
+  const hTtft = histogram().color(okabeIto.bluishGreen).label("TTFT (s)").unit(" s");
+  const hTpot = histogram().color(okabeIto.blue).label("TPOT (s)").unit(" s");
+  const hE2e = histogram().color(okabeIto.orange).label("e2e latency (s)").unit(" s");
   let lastVersion = -1;
   let lastDraw = 0;
 

@@ -25,7 +25,7 @@ import { int, esc } from "../ui/format.ts";
 import type { View } from "./view.ts";
 import type { ServerMessage, ClientMessage } from "../../../server/protocol.ts";
 
-const GANTT_WINDOW_S = 60;
+const GANTT_WINDOW_S = 30;
 
 export function serveView(opts: { setConn(text: string, cls?: string): void }): View {
   const el = html(`
@@ -102,7 +102,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       drawAll(true);
     });
   const blocks = blockMap().blocks(store.blocks).height(190);
-  const gantt = requestGantt().tracker(store.requests).height(200).rowHeight(6);
+  const gantt = requestGantt().tracker(store.requests).height(230).rowHeight(5);
   const counts = lineChart().height(120).integerY(true).yFormat((v) => String(Math.round(v))).xLabel("simulated time (s)").yLabel("requests").title("Running and waiting requests over time").step(true);
   counts.hover((t) => {
     const s = store.snapshotAt(t);
@@ -131,9 +131,10 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     $(el, "#mem-note").textContent = store.droppedSamples
       ? `${int(store.snapshots.length)} snapshots kept (${int(store.droppedSamples)} merged by the server) · drag to select · hover for exact bytes`
       : "drag to select a time range · hover for exact bytes";
-    const c = store.blocks.counts();
+    // Counts from the engine's own snapshot (exact); the cells are the client's event-built copy of the pool.
+    const snap = store.snapshots[store.snapshots.length - 1];
     const lay = blocks.layout();
-    $(el, "#blk-count").textContent = `${int(c.used)} used · ${int(c.cachedFree)} cached · ${int(c.free)} free of ${int(store.blocks.n)}${lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`;
+    $(el, "#blk-count").textContent = `${snap ? `${int(snap.numUsedBlocks)} used · ${int(snap.numCachedFreeBlocks)} cached · ${int(snap.numFreeBlocks)} free of ` : ""}${int(store.blocks.n)} blocks${lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`;
     const win: [number, number] = selection ?? [Math.max(0, store.t - GANTT_WINDOW_S), Math.max(store.t, 1)];
     gantt.xDomain(win).now(store.t);
     gantt($(el, "#gantt-chart"));
@@ -180,7 +181,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     selection = null;
     const speedParam = getParam("speed");
     const pendingSpeed: number | "max" = speedParam === "max" ? "max" : speedParam && Number(speedParam) > 0 ? Number(speedParam) : 10;
-    const cfg = v ? { ...stripUndefined(v.input as Record<string, unknown>), trace: v.trace } : {};
+    const cfg = v ? stripUndefined({ ...(v.input as Record<string, unknown>), trace: v.trace, maxRequests: v.maxRequests }) : {};
     try {
       const res = await postJson<{ id: string }>("/api/runs", { kind: "replay", config: cfg, speed: pendingSpeed });
       if (destroyed) return;

@@ -25,10 +25,11 @@ const KNOBS: Knob[] = [
   { name: "model", label: "model", kind: "select", default: "meta-llama/Llama-3.1-8B-Instruct", options: listModels(), flags: ["--model"] },
   { name: "axis", label: "x axis (varied)", kind: "select", default: "gpu-memory-utilization", options: ["gpu-memory-utilization", "max-num-seqs"] },
   { name: "values", label: "x values", kind: "text", default: "0.3:0.9:0.1", flags: ["--vary"], title: "START:END:STEP or a,b,c" },
-  { name: "gpus", label: "GPUs (lines)", kind: "text", default: "L40S-48GB,A100-SXM-80GB", flags: ["--vary"], title: "comma-separated GPU presets" },
+  { name: "gpus", label: "GPUs (lines)", kind: "text", default: "L40S-48GB,H100-SXM-80GB", flags: ["--vary"], title: "comma-separated GPU presets" },
   { name: "tps", label: "TP sizes (lines)", kind: "text", default: "1", flags: ["--vary"], title: "comma-separated" },
-  { name: "n", label: "requests (synthetic)", kind: "number", default: 300, min: 10, max: 20000, step: 10 },
-  { name: "rate", label: "request rate (req/s)", kind: "number", default: 20, min: 0.1, step: 0.1 },
+  { name: "mml", label: "max-model-len", kind: "number", default: 8192, min: 1, step: 1, flags: ["--max-model-len"] },
+  { name: "n", label: "requests (synthetic)", kind: "number", default: 400, min: 10, max: 20000, step: 10 },
+  { name: "rate", label: "request rate (req/s)", kind: "number", default: 6, min: 0.1, step: 0.1 },
   { name: "plen", label: "prompt tokens (median)", kind: "number", default: 1024, min: 1, step: 1 },
   { name: "olen", label: "output tokens (median)", kind: "number", default: 256, min: 1, step: 1 },
   { name: "ttft", label: "SLO p99 TTFT (s)", kind: "number", default: 2, min: 0, step: 0.1 },
@@ -74,7 +75,7 @@ export function sweepView(): View {
     if (Number(v.ttft) > 0) slo.ttftP99 = Number(v.ttft);
     if (Number(v.tpot) > 0) slo.tpotP99 = Number(v.tpot);
     return {
-      spec: { base: { model: String(v.model) }, vary, slo, prices: {}, trace: `synthetic ${v.n} req @ ${v.rate}/s` },
+      spec: { base: { model: String(v.model), maxModelLen: Number(v.mml) }, vary, slo, prices: {}, trace: `synthetic ${v.n} req @ ${v.rate}/s` },
       synth: {
         numRequests: Number(v.n), requestRate: Number(v.rate), seed: 0,
         promptLen: { kind: "lognormal", median: Number(v.plen), sigma: 0.6, max: 8192 },
