@@ -145,7 +145,7 @@ function printTable(r: TrainingReport): void {
   const cols = ["stage", "params", "grads", "optimizer", "master", "activations", "logits", "overhead", "peak", "CPU"];
   w(cols.map((h, i) => (i === 0 ? h.padEnd(6) : h.padStart(12))).join(""));
   const g = (b: number) => formatGiB(b).padStart(12);
-  for (const d of r.devices)
+  for (const d of r.devices) {
     w(
       String(d.stage).padEnd(6) +
         [d.paramsBytes, d.gradsBytes, d.optimizerBytes, d.masterWeightsBytes, d.activationsBytes, d.logitsBytes, d.overheadBytes, d.peakBytes, d.cpuBytes]
@@ -153,6 +153,9 @@ function printTable(r: TrainingReport): void {
           .join("") +
         `   at ${d.peakAt}`,
     );
+    const m = d.maxTerms;
+    w("  max " + [m.params, m.grads, m.optimizer, m.masterWeights, m.activations, m.logits, m.overhead].map(g).join("") + "   (each term's own maximum)");
+  }
   const d = r.devices[r.peakDevice];
   const o = d.overhead;
   w(
@@ -188,7 +191,7 @@ export function register(program: Command): void {
     .option("--virtual-stages <n>", "model chunks per GPU for the interleaved schedule (default 2)", parseIntFlag("--virtual-stages"))
     .option("--sp", "sequence parallelism over the TP group")
     .option("--activation-checkpointing <mode>", "none | full | selective | every-k:N", "none")
-    .option("--flash-attention", "no materialised a·s² attention scores (default)", true)
+    .option("--flash-attention", "no materialised a·s² attention scores", true)
     .option("--no-flash-attention", "eager attention: softmax scores stored per layer")
     .addOption(choiceOption("--precision <preset>", "article 14 | zero 16 | hf-mixed 18 | fp32 16 | bf16 8 B/param", PRECISIONS, "zero"))
     .option("--param-dtype <dtype>", "override the preset's parameter dtype (bf16, fp16, fp32)")
