@@ -112,6 +112,19 @@ export class TraceReader {
         location: first.location,
       });
     }
+    if (r.accepted === 0) {
+      const w = this.opts.timeWindow;
+      const why = [
+        r.skipped ? `${r.skipped} bad` : "",
+        r.dropped ? `${r.dropped} failed requests dropped` : "",
+        r.filtered ? `${r.filtered} outside the filters` : "",
+      ].filter(Boolean);
+      throw new UserError(
+        `${this.file}: no requests left to replay (${r.rows} rows read${why.length ? ": " + why.join(", ") : ""})` +
+          (w ? `; --time-window ${w[0]}:${w[1]} selects none (the last arrival read is at ${fmtSeconds(this.lastArrival)} s)` : ""),
+        { location: this.file, field: w ? "--time-window" : undefined },
+      );
+    }
   }
 
   private detect(): void {

@@ -49,6 +49,12 @@ describe("workload shaping", () => {
     expect(requests.at(-1)!.arrival).toBeCloseTo(599.748791 / 4, 9);
   });
 
+  it("a window past the end of the trace is an error that says where the trace ends", async () => {
+    await expect(load("azure-2023-conv.csv", { timeWindow: [5000, 6000] })).rejects.toThrow(
+      /azure-2023-conv\.csv: no requests left to replay \(19366 rows read: 19366 outside the filters\); --time-window 5000:6000 selects none \(the last arrival read is at 3501\.721937 s\)/,
+    );
+  });
+
   it("parses --time-window text", () => {
     expect(parseTimeWindow("600:1200")).toEqual([600, 1200]);
     expect(parseTimeWindow("10min:1h")).toEqual([600, 3600]);
