@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UserError } from "../../sim/errors.ts";
 import { resolveGpu } from "../../sim/hardware/registry.ts";
@@ -44,9 +44,8 @@ function readText(path: string, flag: string): string {
 /** The base config input as JSON: presets stay names (a config.json model is kept whole), undefined fields dropped. */
 function baseInput(flags: SweepFlags): Record<string, unknown> {
   const input = servingInputFromFlags(flags) as Record<string, unknown>;
-  const model = input.model as { name: string } | undefined;
-  if (model && flags.model && !/\.json$/i.test(flags.model) && model.name === resolveServingConfig({ model: flags.model }).model.name)
-    input.model = model.name;
+  // loadModelArg's rule: a .json or an existing file is a config (kept whole); anything else a preset name.
+  if (flags.model && !flags.model.endsWith(".json") && !existsSync(flags.model)) input.model = flags.model;
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
 }
 
