@@ -53,6 +53,7 @@ export class KVCacheManager {
 
   /** Records a lookup in the prefix-cache counters (done at admission; see scheduler.ts). */
   recordPrefixLookup(req: Request, hitTokens: number): void {
+    if (!this.enableCaching) return; // vLLM returns before touching the stats when caching is off
     this.stats.queries += req.numTokens;
     this.stats.hits += hitTokens;
   }

@@ -177,12 +177,15 @@ export class Scheduler {
     return { scheduled, numScheduledTokens, preempted, admitted, allocated };
   }
 
-  /** FCFS: the last running request; PRIORITY: the largest (priority, arrival) — the least important, latest. */
+  /**
+   * FCFS: the last running request; PRIORITY: the largest (priority, arrival) — the least important, latest; on a
+   * tie the first in running order, as Python's `max` picks.
+   */
   private pickVictim(): Request {
     if (this.config.schedulingPolicy === "priority") {
       let v = this.running[0];
       for (const r of this.running)
-        if (r.priority > v.priority || (r.priority === v.priority && r.arrival >= v.arrival)) v = r;
+        if (r.priority > v.priority || (r.priority === v.priority && r.arrival > v.arrival)) v = r;
       return v;
     }
     return this.running[this.running.length - 1];

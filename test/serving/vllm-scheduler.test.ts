@@ -16,7 +16,7 @@
  *   test_preemption_re_records_prefix_cache_query      → "preemption and resume ..." (queries recorded again)
  *   test_prefix_cache_stats_counted_once_for_retried_then_scheduled_request → same name (a real allocation
  *                                                         failure instead of a spy)
- *   test_prefix_cache_stats_not_recorded_when_caching_disabled → same name, it.fails: divergence (see the test)
+ *   test_prefix_cache_stats_not_recorded_when_caching_disabled → same name (a divergence this port found, now fixed)
  *   test_scheduler_stats_waiting_queues (capacity part) → "test_scheduler_stats_waiting_queues"
  *   test_kv_connector_unable_to_allocate               → "unable to allocate" (no connector: 0 external tokens)
  *   test_kv_connector_handles_preemption               → "preemption and resume ..." (no connector: the resumed
@@ -27,7 +27,7 @@
  *   _equal_priority_preemption, _waiting_queue_order, _fcfs_fallback, _with_limited_slots, _heap_property,
  *   _preemption_and_resumption_when_out_of_kv          → same names under "priority scheduling"
  *   (the victim rule of test_priority_scheduling_preemption, with tied keys) → "victim among equal (priority,
- *                                                         arrival)", it.fails: divergence (see the test)
+ *                                                         arrival)" (a divergence this port found, now fixed)
  *   (hand-worked, after the upstream preemption tests) → "FCFS preemption: victim, queue order, head-of-line"
  *
  * Skipped (the model lacks the feature):
@@ -359,9 +359,9 @@ describe("prefix-cache stats", () => {
     expect(retried.numCachedTokens).toBe(32);
   });
 
-  // Divergence: vLLM's get_computed_blocks returns before touching the stats when caching is disabled (2025 and
-  // main alike), so vllm:prefix_cache_queries stays 0; the simulator records every admission's tokens as queried.
-  it.fails("test_prefix_cache_stats_not_recorded_when_caching_disabled", () => {
+  // vLLM's get_computed_blocks returns before touching the stats when caching is disabled (2025 and main alike), so
+  // vllm:prefix_cache_queries stays 0.
+  it("test_prefix_cache_stats_not_recorded_when_caching_disabled", () => {
     const s = makeScheduler({ enablePrefixCaching: false });
     for (const r of makeRequests(2, { promptTokens: 10 })) s.addRequest(r);
     s.schedule(0);
@@ -525,7 +525,7 @@ describe("priority scheduling (create_scheduler_with_priority: prefix caching of
   // Block size 16, 5 blocks (4 usable): r0 and r1 (priority 0, arrival 0, 32 tokens) hold [1,2] and [3,4]; at step 2
   // r0's 33rd token needs a block → vLLM's victim is r0 itself → it is preempted, the running loop stops, nothing is
   // scheduled; the simulator preempts r1 instead and schedules r0.
-  it.fails("victim among equal (priority, arrival): the first running request, as Python's max returns", () => {
+  it("victim among equal (priority, arrival): the first running request, as Python's max returns", () => {
     const s = makePriorityScheduler({ maxNumSeqs: 2, maxNumBatchedTokens: 200, numBlocks: 5 });
     const d = new Driver(s);
     addAll(s, [0, 0], [0, 0], 32);
