@@ -519,12 +519,12 @@ describe("priority scheduling (create_scheduler_with_priority: prefix caching of
     expect(order).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  // Divergence (ties): vLLM picks the victim with `max(self.running, key=lambda r: (r.priority, r.arrival_time))`,
-  // and Python's max returns the FIRST maximal element in running order; the simulator's pickVictim takes the LAST
-  // (`>=` on arrival). Ties need equal arrival times, rare with vLLM's wall-clock arrivals but common in traces.
+  // Ties: vLLM picks the victim with `max(self.running, key=lambda r: (r.priority, r.arrival_time))`, and Python's
+  // max returns the FIRST maximal element in running order. Ties need equal arrival times, rare with vLLM's
+  // wall-clock arrivals but common in traces.
   // Block size 16, 5 blocks (4 usable): r0 and r1 (priority 0, arrival 0, 32 tokens) hold [1,2] and [3,4]; at step 2
   // r0's 33rd token needs a block → vLLM's victim is r0 itself → it is preempted, the running loop stops, nothing is
-  // scheduled; the simulator preempts r1 instead and schedules r0.
+  // scheduled.
   it("victim among equal (priority, arrival): the first running request, as Python's max returns", () => {
     const s = makePriorityScheduler({ maxNumSeqs: 2, maxNumBatchedTokens: 200, numBlocks: 5 });
     const d = new Driver(s);
