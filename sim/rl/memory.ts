@@ -323,6 +323,12 @@ function validate(c: RlConfig): void {
       `--num-generations: GRPO needs at least 2 completions per prompt (its advantage is each reward minus the group's mean, over the group's std); got ${c.numGenerations}`,
       { field: "--num-generations" },
     );
+  const len = c.promptLen + c.responseLen;
+  if (len > c.model.maxPositionEmbeddings)
+    throw new UserError(
+      `--response-len: prompt + response = ${c.promptLen} + ${c.responseLen} = ${len} tokens exceeds ${c.model.name}'s max_position_embeddings (${c.model.maxPositionEmbeddings}); vLLM would refuse that max_model_len`,
+      { field: "--response-len" },
+    );
   const u = c.rollout.gpuMemoryUtilization;
   if (!(u > 0 && u <= 1))
     throw new UserError(`--rollout-gpu-memory-utilization: expected a fraction in (0, 1], got ${u}`, { field: "--rollout-gpu-memory-utilization" });

@@ -154,6 +154,12 @@ describe("bad input", () => {
     const e = errorOf(() => simulateRl(config({ rollout: { ...config().rollout, gpuMemoryUtilization: 0.3 } })));
     expect(e.field).toBe("--rollout-gpu-memory-utilization");
   });
+  it("sequences longer than the model's context name --response-len", () => {
+    // Qwen2.5-1.5B-Instruct: max_position_embeddings 32768.
+    const e = errorOf(() => simulateRl(config({ promptLen: 30000, responseLen: 3000 })));
+    expect(e.field).toBe("--response-len");
+    expect(e.message).toMatch(/30000 \+ 3000 = 33000 tokens exceeds .* \(32768\)/);
+  });
   it("rollout TP that does not divide the GPUs names --rollout-tensor-parallel-size", () => {
     const e = errorOf(() => simulateRl(config({ numGpus: 3, rollout: { ...config().rollout, tensorParallelSize: 2 } })));
     expect(e.field).toBe("--rollout-tensor-parallel-size");
