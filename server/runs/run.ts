@@ -86,18 +86,29 @@ export class Run {
   private blocksWanted = false;
   private ended = false;
   private lastState: RunState = "created";
+  private lastRewound = false;
+  private lastSpeed: Speed;
 
   constructor(init: RunInit) {
     this.init = init;
     this.id = init.id;
     this.kind = init.kind;
     this.prepared = init.prepared;
+    this.lastSpeed = init.speed;
     const machine = runMachine.provide({
       actions: {
         advance: () => this.tick(),
         step: (_, params) => this.enqueue(() => this.request({ op: "step", n: params.n, budgetMs: 2000 })),
-        seek: (_, params) => this.enqueue(() => this.request({ op: "seek", t: params.t, budgetMs: 10_000 })),
-        speedChanged: () => this.reanchor(),
+        seek: (_, params) =>
+          this.enqueue(async () => {
+            await this.request({ op: "seek", t: params.t, budgetMs: 10_000 });
+            this.reanchor();
+            // A rewind already announced itself (rewoundTo); a forward seek reports where it landed.
+            if (!this.isFinal && !this.lastRewound) this.broadcastState();
+          }),
+        // Snapshot-dependent work (re-anchoring, telling viewers) happens in the subscriber below, once the new
+        // speed is in the snapshot: inside an action, getSnapshot() still returns the previous one.
+        speedChanged: () => {},
       },
     });
     this.actor = createActor(machine, {
@@ -106,6 +117,12 @@ export class Run {
     this.actor.subscribe({
       next: (snap) => {
         const state = stateOf(snap);
+        if (snap.context.speed !== this.lastSpeed && state === this.lastState) {
+          this.lastSpeed = snap.context.speed;
+          this.reanchor();
+          this.broadcastState();
+        }
+        this.lastSpeed = snap.context.speed;
         if (state !== this.lastState) {
           this.lastState = state;
           if (state === "running") this.reanchor();
@@ -335,6 +352,7 @@ export class Run {
   }
 
   private onBatch(b: WorkerBatch): void {
+    this.lastRewound = b.rewoundTo !== undefined;
     if (b.rewoundTo !== undefined) {
       this.init.metrics.resetRun(this.id);
       for (const c of this.conns) c.discardPending();

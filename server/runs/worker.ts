@@ -39,9 +39,22 @@ function stepOnce(): boolean {
   return ok;
 }
 
-/** Steps until simulated time `t` (or the end); the last step may end past `t` (steps are indivisible). */
+/**
+ * Steps until simulated time `t` (or the end). A busy engine's last step may end past `t` (steps are indivisible);
+ * an idle one stops exactly at `t` when the next arrival is later (instead of jumping to it).
+ */
 function runTo(t: number, deadline = Infinity): void {
-  while (!sim.finished && sim.now < t && performance.now() < deadline) if (!stepOnce()) break;
+  while (!sim.finished && sim.now < t && performance.now() < deadline) {
+    // Nothing left at all (next = Infinity): step, so the engine notices it has finished.
+    const next = sim.nextEventTime ? sim.nextEventTime() : sim.now;
+    if (sim.idleTo && next > t && next !== Number.POSITIVE_INFINITY) {
+      sim.idleTo(t);
+      const s = sim.snapshot();
+      if (s) collector.addSnapshot(s);
+      break;
+    }
+    if (!stepOnce()) break;
+  }
 }
 
 function batch(id: number, extra: Partial<WorkerBatch> = {}): WorkerBatch {

@@ -5,17 +5,34 @@
 import { ServingEngine } from "../../../sim/serving/engine.ts";
 import { createRecorder, type Recording } from "../../../sim/export/recording.ts";
 import { finishRecording } from "../../../sim/export/record-run.ts";
+import type { EngineEvent } from "../../../sim/serving/types.ts";
 import type { ReplayWorkerInput } from "./replay.ts";
 import type { Simulation, SimulationOptions } from "./types.ts";
 
 export function createSimulation(input: unknown, opts: SimulationOptions): Simulation {
   const { config, requests } = input as ReplayWorkerInput;
-  const engine = new ServingEngine(config, { onEvent: opts.onEvent, detail: { blocks: opts.blocks } });
+  // Arrivals the engine has taken in (it emits one `arrival` per trace entry, in order, when its clock reaches it).
+  let admitted = 0;
+  const onEvent = (e: EngineEvent) => {
+    if (e.type === "arrival") admitted++;
+    opts.onEvent(e);
+  };
+  const engine = new ServingEngine(config, { onEvent, detail: { blocks: opts.blocks, requests: true } });
   engine.addRequests(requests);
   engine.endTrace();
+  // The next trace entry the engine has not taken in yet; arrivals are sorted (parsers guarantee it, the engine
+  // checks it). One at or before `now` is pending work: the next step starts now.
+  const nextArrival = (): number => (admitted < requests.length ? requests[admitted].arrival : Number.POSITIVE_INFINITY);
+  const idle = () => engine.scheduler.running.length === 0 && engine.scheduler.waiting.length === 0;
   return {
     get now() {
       return engine.now;
+    },
+    nextEventTime: () => (idle() ? Math.max(engine.now, nextArrival()) : engine.now),
+    idleTo(t: number) {
+      // Only forward, and only across a gap with nothing to do: the clock the engine's own idle jump would set,
+      // stopped earlier (INV-2 holds: the clock never goes back; no arrival is skipped since t < next arrival).
+      if (idle() && t > engine.now && t < nextArrival()) engine.now = t;
     },
     get finished() {
       return engine.finished;

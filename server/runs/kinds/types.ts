@@ -50,6 +50,13 @@ export interface Simulation {
   readonly finished: boolean;
   /** One engine step; false when finished (or nothing left to do). */
   step(): boolean;
+  /**
+   * When the next step would start: `now` while work is queued, else the next arrival (Infinity when none). Lets
+   * the driver stop exactly at a target time instead of jumping over it with an idle step.
+   */
+  nextEventTime?(): number;
+  /** Advances an idle simulation's clock to `t` (≤ nextEventTime()) without doing anything else. */
+  idleTo?(t: number): void;
   /** Memory now, or null for kinds without a memory model. */
   snapshot(): MemorySnapshot | null;
   /** The final report. */
