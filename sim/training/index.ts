@@ -1,6 +1,6 @@
 /** Training memory: per-device accounting under every parallelism, and a step timeline. */
 export { computeTrainingMemory } from "./accounting.ts";
-export { trainingTimeline, stageTimeline } from "./timeline.ts";
+export { trainingTimeline, trainingTimelines, stageTimeline } from "./timeline.ts";
 export { resolveTrainingConfig, parseCheckpointing, DEFAULT_ALLOCATOR_RESERVE, DEFAULT_CUDA_CONTEXT_BYTES } from "./config.ts";
 export { layerActivations, extraActivations, korthikantiPerLayer, type LayerActivations, type ActivationShape } from "./activations.ts";
 export { lossMemory, type LossMemory } from "./loss.ts";

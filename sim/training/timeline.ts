@@ -143,6 +143,19 @@ export function stageTimeline(sm: StageModel, dp: number, zeroStage: number): Ti
   return events;
 }
 
+/** Every pipeline stage's step timeline (the 1F1B pattern side by side), index = stage. */
+export function trainingTimelines(config: TrainingConfig): TrainingTimeline[] {
+  const cfg = resolveTrainingConfig(config);
+  return buildStageModels(cfg).map((sm) => {
+    const events = stageTimeline(sm, cfg.dp, cfg.zeroStage);
+    let peakIndex = 0;
+    events.forEach((e, i) => {
+      if (e.bytes.total > events[peakIndex].bytes.total) peakIndex = i;
+    });
+    return { stage: sm.stage, events, peakBytes: events[peakIndex].bytes.total, peakIndex };
+  });
+}
+
 /**
  * The step timeline of one device: `stage` (default: the stage with the highest peak). Accepts the same plain
  * config object as computeTrainingMemory.

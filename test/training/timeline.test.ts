@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveModel } from "../../sim/model/registry.ts";
-import { computeTrainingMemory, pipelineOps, trainingTimeline } from "../../sim/training/index.ts";
+import { computeTrainingMemory, pipelineOps, trainingTimeline, trainingTimelines } from "../../sim/training/index.ts";
 import type { TrainingConfig } from "../../sim/training/types.ts";
 import { STATES_ONLY } from "./helpers.ts";
 
@@ -61,5 +61,6 @@ describe("step timeline", () => {
     const r = computeTrainingMemory(c);
     for (const d of r.devices) expect(trainingTimeline(c, { stage: d.stage }).peakBytes).toBeCloseTo(d.peakBytes, 3);
     expect(trainingTimeline(c).stage).toBe(r.peakDevice);
+    expect(trainingTimelines(c).map((t) => t.peakBytes)).toEqual(r.devices.map((d) => trainingTimeline(c, { stage: d.stage }).peakBytes));
   });
 });
