@@ -145,3 +145,20 @@ describe("training / RL timelines", () => {
     expect(text).toContain(`vramscope_peak_memory_component_bytes{run="train",component="activations"} ${3 * GiB}`);
   });
 });
+
+describe("training and RL timeline adapters", () => {
+  it("a real training timeline exports valid Perfetto with one sample per event and no double-counted total", async () => {
+    const { trainingTimeline } = await import("../../sim/training/index.ts");
+    const { trainingRecording } = await import("../../sim/export/timelines.ts");
+    const { resolveModel } = await import("../../sim/model/registry.ts");
+    const tl = trainingTimeline({ model: resolveModel("meta-llama/Llama-3.1-8B-Instruct"), seqLen: 512, microBatchSize: 1 } as never);
+    const rec = trainingRecording(tl);
+    expect(rec.samples).toHaveLength(tl.events.length);
+    const f = JSON.parse(JSON.stringify(toPerfetto(rec)));
+    expect(traceEventViolations(f)).toEqual([]);
+    // The exporters' total at the peak event equals the timeline's own peak (bytes → GiB).
+    const totals = f.traceEvents.filter((e: { name: string }) => e.name === "total (GiB)").map((e: { args: { value: number } }) => e.args.value);
+    expect(Math.max(...totals) * 2 ** 30).toBeCloseTo(tl.peakBytes, 0);
+    expect(toJsonSummary(rec).peakBytes).toBe(tl.peakBytes);
+  });
+});
