@@ -1,12 +1,12 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { Option, type Command } from "commander";
 import { UserError } from "../../sim/errors.ts";
-import { toNativeLine, type TraceReport } from "../../sim/traces/index.ts";
+import { Rng, toNativeLine, type TraceReport } from "../../sim/traces/index.ts";
 import { parseLengthDist } from "../../sim/traces/length-dist.ts";
 import { TraceStats, type TraceSummary } from "../../sim/traces/stats.ts";
 import { synthesize, type SynthSpec } from "../../sim/traces/synth.ts";
 import { action, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
-import { addTraceFlags, loadTrace, openTrace, parseRate, traceOptionsFromFlags, type TraceFlags } from "../io/trace-file.ts";
+import { addTraceFlags, openTrace, parseRate, traceOptionsFromFlags, type TraceFlags } from "../io/trace-file.ts";
 
 /** `vramscope trace inspect|convert|synth`: look at a trace, rewrite it as native JSONL, or generate one. */
 export function register(program: Command): void {
@@ -88,10 +88,7 @@ export function register(program: Command): void {
         };
         if (flags.turnGap !== undefined) spec.turnGapSeconds = flags.turnGap;
         if (flags.priorityWeights !== undefined) spec.priorityWeights = parseWeights(flags.priorityWeights);
-        if (flags.lengthsFrom !== undefined) {
-          const { requests } = await loadTrace(flags.lengthsFrom);
-          spec.pairs = requests.map((r) => [r.promptTokens, r.outputTokens] as const);
-        }
+        if (flags.lengthsFrom !== undefined) spec.pairs = await samplePairs(flags.lengthsFrom, flags.seed);
         const reqs = synthesize(spec);
         const out = createWriteStream(flags.output);
         const stats = new TraceStats();
@@ -126,6 +123,26 @@ interface SynthFlags {
   priorityWeights?: string;
   hashBlockTokens: number;
   json?: boolean;
+}
+
+/** Reservoir size for --lengths-from: enough for a faithful histogram, bounded for a 27M-row trace. */
+const MAX_LENGTH_PAIRS = 200_000;
+
+/** (prompt, output) pairs of a trace, streamed; a seeded uniform reservoir sample when the trace is larger. */
+async function samplePairs(path: string, seed: number): Promise<[number, number][]> {
+  const { requests } = openTrace(path);
+  const rng = new Rng(seed ^ 0x5eed);
+  const pairs: [number, number][] = [];
+  let seen = 0;
+  for await (const r of requests) {
+    seen++;
+    if (pairs.length < MAX_LENGTH_PAIRS) pairs.push([r.promptTokens, r.outputTokens]);
+    else {
+      const j = rng.int(0, seen - 1);
+      if (j < MAX_LENGTH_PAIRS) pairs[j] = [r.promptTokens, r.outputTokens];
+    }
+  }
+  return pairs;
 }
 
 function parseWeights(text: string): number[] {

@@ -51,6 +51,15 @@ describe("vramscope trace", () => {
     expect(requests[0].hashIds!.length).toBe(14);
   });
 
+  it("synth --lengths-from draws (prompt, output) pairs that exist in the trace", async () => {
+    const out = join(dir, "emp.jsonl");
+    await run("synth", "-o", out, "--num-prompts", "200", "--lengths-from", "vllm-bench-requests", "--seed", "2");
+    const { requests } = parseTraceText(readFileSync(out, "utf8"), {});
+    const allowed = new Set(["256/128", "1024/16", "77/300", "4000/1"]); // traces/vllm-bench-requests.json
+    expect(requests.every((r) => allowed.has(`${r.promptTokens}/${r.outputTokens}`))).toBe(true);
+    expect(new Set(requests.map((r) => r.promptTokens)).size).toBe(4);
+  });
+
   it("synth writes a reproducible native file", async () => {
     const a = join(dir, "a.jsonl"), b = join(dir, "b.jsonl");
     const args = ["--num-prompts", "30", "--request-rate", "3", "--turns", "3", "--prefix-len", "32", "--input-len", "uniform:10:50", "--seed", "5"];
