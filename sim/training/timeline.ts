@@ -10,7 +10,8 @@ import type { TimelineEvent, TimelinePhase, TrainingConfig, TrainingTimeline } f
  * the optimizer step's temporary and zero_grad — for every micro-batch in the pipeline schedule's order.
  *
  * The step starts and ends with only resident state (params, optimizer, master weights, context, buckets):
- * gradients are freed by zero_grad(set_to_none=True). INV-T2: no term is ever negative. The largest `total`
+ * gradients are freed by zero_grad(set_to_none=True). INV-T2: no term is ever negative. INV-T3: the last backward
+ * leaves no activations, gathered parameters, unsharded gradients or logits behind. The largest `total`
  * equals the accounting's `peakBytes` for the same stage (computed there in closed form; tested).
  */
 export function stageTimeline(sm: StageModel, dp: number, zeroStage: number): TimelineEvent[] {
@@ -129,6 +130,13 @@ export function stageTimeline(sm: StageModel, dp: number, zeroStage: number): Ti
       backwardDone.add(op.chunk);
       emit(zeroStage >= 2 ? "reduce" : "backward", `micro-batch ${mb} backward done${tag}`, { microBatch: mb });
     }
+  }
+  // INV-T3: after every micro-batch's backward nothing transient is left (activations, gathered units, unsharded
+  // gradients, logits); float residue from fractional per-rank sizes is cleared.
+  for (const k of ["activations", "gatheredParams", "unshardedGrads", "logits"] as const) {
+    if (Math.abs(st[k]) > 1e-6 * Math.max(1, sm.layerFull, sm.unitGathered, sm.rootGathered))
+      throw new Error(`INV-T3 violated: ${k} = ${st[k]} left after the last backward on stage ${sm.stage}`);
+    st[k] = 0;
   }
   if (dp > 1) {
     const what = zeroStage === 0 ? "all-reduce gradient buckets" : zeroStage === 1 ? "reduce-scatter gradients to optimizer shards" : "gradient shards reduced";
