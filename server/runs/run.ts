@@ -79,6 +79,8 @@ export class Run {
   result?: unknown;
   queuePosition?: number;
   private host: WorkerHost | null = null;
+  /** The run's worker, kept after it is terminated (tests await `worker.exited`). */
+  worker: WorkerHost | null = null;
   private readonly init: RunInit;
   private anchor = { wall: 0, t: 0 };
   private commands: Array<() => Promise<void>> = [];
@@ -157,6 +159,7 @@ export class Run {
     this.queuePosition = undefined;
     const host = new WorkerHost({ maxOldGenerationSizeMb: this.kind.workerMemoryMb ?? this.init.workerMemoryMb, onFail: (m) => this.fail(m) });
     this.host = host;
+    this.worker = host;
     this.working = true;
     try {
       const b = await host.request({
@@ -212,6 +215,8 @@ export class Run {
   attach(conn: StreamConnection): void {
     this.conns.add(conn);
     conn.send(this.hello(conn));
+    if (this.queuePosition !== undefined)
+      conn.send(this.stateMessage({ message: `queued at position ${this.queuePosition}: waiting for a free worker slot` }));
     if (this.summary || this.result !== undefined) conn.send(this.summaryMessage());
     if (this.state === "failed") conn.send({ type: "error", message: this.actor.getSnapshot().context.message ?? "run failed" });
     if (this.init.start === "on-connect" && this.state === "created") this.actor.send({ type: "PLAY" });

@@ -22,6 +22,8 @@ export class WorkerHost {
   private pending = new Map<number, Pending>();
   private dead = false;
   private readonly onFail: (message: string) => void;
+  /** Resolves with the exit code once the thread is gone (tests: cancel terminates the worker). */
+  readonly exited: Promise<number>;
 
   constructor(opts: WorkerHostOptions) {
     this.onFail = opts.onFail;
@@ -46,9 +48,12 @@ export class WorkerHost {
           : err.message;
       this.die(message);
     });
-    this.worker.on("exit", (code) => {
-      if (!this.dead) this.die(`the simulation worker exited unexpectedly (code ${code})`);
-    });
+    this.exited = new Promise((resolve) =>
+      this.worker.on("exit", (code) => {
+        if (!this.dead) this.die(`the simulation worker exited unexpectedly (code ${code})`);
+        resolve(code);
+      }),
+    );
   }
 
   get busy(): boolean {
