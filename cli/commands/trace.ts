@@ -6,7 +6,7 @@ import { parseLengthDist } from "../../sim/traces/length-dist.ts";
 import { TraceStats, type TraceSummary } from "../../sim/traces/stats.ts";
 import { synthesize, type SynthSpec } from "../../sim/traces/synth.ts";
 import { action, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
-import { addTraceFlags, openTrace, parseRate, traceOptionsFromFlags, type TraceFlags } from "../io/trace-file.ts";
+import { addTraceFlags, openTrace, parseBurstiness, parseRate, traceOptionsFromFlags, type TraceFlags } from "../io/trace-file.ts";
 
 /** `vramscope trace inspect|convert|synth`: look at a trace, rewrite it as native JSONL, or generate one. */
 export function register(program: Command): void {
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <path>", "output file (.jsonl, native format)")
     .option("--num-prompts <n>", "number of requests", parseIntFlag("--num-prompts"), 1000)
     .option("--request-rate <r>", "requests per second (inf = all at t = 0)", parseRate, Infinity)
-    .option("--burstiness <b>", "Gamma shape of inter-arrival gaps (1 = Poisson, < 1 burstier)", parseFloatFlag("--burstiness"), 1)
+    .option("--burstiness <b>", "Gamma shape of inter-arrival gaps (1 = Poisson, < 1 burstier, inf = constant)", parseBurstiness, 1)
     .option("--seed <n>", "random seed", parseIntFlag("--seed"), 0)
     .option("--input-len <spec>", "new prompt tokens per request: N, uniform:MIN:MAX, lognormal:MEDIAN:SIGMA[:MAX]", "1024")
     .option("--output-len <spec>", "output tokens per request (same forms)", "128")

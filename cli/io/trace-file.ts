@@ -113,11 +113,19 @@ export function addTraceFlags(cmd: Command, opts: { maxModelLen?: boolean; seed?
     .option("--max-requests <n>", "stop after N requests", parseIntFlag("--max-requests"))
     .option("--rate-scale <x>", "divide arrival times by X (2 = twice as fast)", parseFloatFlag("--rate-scale"))
     .option("--request-rate <r>", "req/s of synthetic arrivals for formats without timestamps (default inf)", parseRate)
-    .option("--burstiness <b>", "Gamma shape of synthetic arrivals (1 = Poisson)", parseFloatFlag("--burstiness"));
+    .option("--burstiness <b>", "Gamma shape of synthetic arrivals (1 = Poisson, inf = constant gaps)", parseBurstiness);
   if (opts.maxModelLen !== false)
     cmd.option("--max-model-len <n>", "count requests longer than this (vLLM would reject them)", parseIntFlag("--max-model-len"));
   if (opts.seed !== false) cmd.option("--seed <n>", "seed of synthetic arrivals", parseIntFlag("--seed"));
   return cmd;
+}
+
+export function parseBurstiness(v: string): number {
+  if (/^\s*inf(inity)?\s*$/i.test(v)) return Infinity;
+  const n = Number(v);
+  if (v.trim() === "" || !(n > 0) || !Number.isFinite(n))
+    throw new UserError(`--burstiness: expected a positive number or inf, got "${v}"`, { field: "--burstiness" });
+  return n;
 }
 
 export function parseRate(v: string): number {

@@ -52,6 +52,10 @@ describe("gammaArrivals (vllm bench serve's process)", () => {
     }
   });
 
+  it("burstiness inf gives constant gaps 1/R", () => {
+    expect(gammaArrivals(4, 2, Infinity, new Rng(0))).toEqual([0.5, 1, 1.5, 2]);
+  });
+
   it("rate inf puts every request at 0", () => {
     expect(gammaArrivals(3, Infinity, 1, new Rng(0))).toEqual([0, 0, 0]);
   });
