@@ -5,18 +5,10 @@ import type { RlEngines, TrainingProfile } from "./adapters.ts";
 import { generatesRollouts, modelRoles, type RoleModelSource, type RoleName } from "./algorithms.ts";
 import { rolloutBufferBytes } from "./buffer.ts";
 import { frozenRoleMemory, type FrozenHead } from "./inference.ts";
+import { placeGroups, roleRange, runIteration } from "./groups.ts";
 import { rolloutRequests } from "./rollout-requests.ts";
-import { buildGroupTimeline, type FrozenRoleProfile, type GroupPlan, type RolloutProfile, type TrainedRoleProfile } from "./timeline.ts";
-import {
-  RL_PHASES,
-  type RlConfig,
-  type RlGroupReport,
-  type RlPhaseName,
-  type RlReport,
-  type RlRoleReport,
-  type RlRolloutReport,
-  type RlTimelineEvent,
-} from "./types.ts";
+import type { FrozenRoleProfile, RolloutProfile, TrainedRoleProfile } from "./timeline.ts";
+import type { RlConfig, RlReport, RlRoleReport, RlRolloutReport } from "./types.ts";
 
 /**
  * Per-GPU memory of one RL iteration: every role of the algorithm (`algorithms.ts`) sized by the engine that owns
@@ -187,68 +179,15 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
   }
 
   // GPU groups and their timelines.
-  const plans: { plan: GroupPlan; numGpus: number; roles: string[] }[] = [];
-  const base = {
-    sleepLevel: config.rollout.sleepLevel,
-    offloadTrainStatesDuringRollout: config.offloadTrainStatesDuringRollout,
-    offloadFrozenRoles: config.offloadFrozenRoles,
-    maxStepEvents: 200,
-    online,
-  };
-  if (colocate) {
-    plans.push({
-      plan: { ...base, name: "all", trained, frozen, rollout: rolloutProfile, buffer: bufferShare },
-      numGpus: config.numGpus,
-      roles: [...roles.map((r) => r.name), ...(online ? ["rollout-engine"] : []), "rollout-buffer"],
-    });
-  } else {
-    for (const t of trained)
-      plans.push({
-        plan: { ...base, name: t.role, trained: [t], frozen: [], rollout: null, buffer: bufferShare },
-        numGpus: config.numGpus,
-        roles: [t.role, "rollout-buffer"],
-      });
-    for (const f of frozen)
-      plans.push({ plan: { ...base, name: f.role, trained: [], frozen: [f], rollout: null, buffer: null }, numGpus: config.numGpus, roles: [f.role] });
-    if (rolloutProfile)
-      plans.push({
-        plan: { ...base, sleepLevel: 0, name: "rollout-engine", trained: [], frozen: [], rollout: rolloutProfile, buffer: null },
-        numGpus: rolloutGpus,
-        roles: ["rollout-engine"],
-      });
-  }
-  const perGroup = plans.map((p) => ({ ...p, events: buildGroupTimeline(p.plan) }));
-  const order = (ph: RlPhaseName) => RL_PHASES.indexOf(ph);
-  const timeline: RlTimelineEvent[] = perGroup
-    .flatMap((g) => g.events)
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => order(a.e.phase) - order(b.e.phase) || a.i - b.i)
-    .map(({ e }, index) => ({ ...e, index }));
-
+  const run = runIteration(
+    placeGroups(config, { roles: roles.map((r) => r.name), trained, frozen, rollout: rolloutProfile, buffer: bufferShare, online }, rolloutGpus),
+    config.gpu.memoryBytes,
+  );
+  const { timeline, phases, peak } = run;
+  const groups = run.groupReports;
   const gpuBytes = config.gpu.memoryBytes;
-  const groups: RlGroupReport[] = perGroup.map((g) => {
-    const peak = argmax(g.events);
-    return {
-      name: g.plan.name,
-      roles: g.roles,
-      numGpus: g.numGpus,
-      peakBytesPerGpu: peak.total,
-      peakPhase: peak.phase,
-      peakEvent: peak.label,
-      fits: peak.total <= gpuBytes,
-    };
-  });
-  const phases = RL_PHASES.filter((ph) => timeline.some((e) => e.phase === ph)).map((name) => ({
-    name,
-    peakBytesPerGpu: Math.max(...timeline.filter((e) => e.phase === name).map((e) => e.total)),
-  }));
-  const peak = argmax(timeline);
 
   const roleReports: RlRoleReport[] = [];
-  const groupOf = (name: string) => perGroup.find((g) => g.roles.includes(name))!;
-  const roleBytes = (name: string) => Math.max(0, ...groupOf(name).events.map((e) => e.byRole[name] ?? 0));
-  // What the role never gives back over the iteration (an engine asleep keeps only its non-torch residue).
-  const roleFloor = (name: string) => Math.min(...groupOf(name).events.map((e) => e.byRole[name] ?? 0));
   for (const r of roles) {
     const p = profiles.get(r.name);
     const cpu = p
@@ -258,10 +197,11 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
       name: r.name,
       kind: r.kind,
       model: specOf(config, r.modelSource).name,
-      bytesPerGpu: roleBytes(r.name),
-      residentBytesPerGpu: roleFloor(r.name),
+      bytesPerGpu: roleRange(run, r.name).max,
+      // What the role never gives back over the iteration (an engine asleep keeps only its non-torch residue).
+      residentBytesPerGpu: roleRange(run, r.name).min,
       cpuBytesPerGpu: cpu,
-      group: groupOf(r.name).plan.name,
+      group: roleRange(run, r.name).group,
       why: r.why,
     });
   }
@@ -270,10 +210,10 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
       name: "rollout-engine",
       kind: "rollout",
       model: config.model.name,
-      bytesPerGpu: roleBytes("rollout-engine"),
-      residentBytesPerGpu: roleFloor("rollout-engine"),
+      bytesPerGpu: roleRange(run, "rollout-engine").max,
+      residentBytesPerGpu: roleRange(run, "rollout-engine").min,
       cpuBytesPerGpu: colocate && config.rollout.sleepLevel === 1 ? rolloutProfile.weightsBytes : 0,
-      group: groupOf("rollout-engine").plan.name,
+      group: roleRange(run, "rollout-engine").group,
       why: `vLLM engine generating ${numGenerations} completion(s) per prompt at gpu_memory_utilization ${config.rollout.gpuMemoryUtilization}`,
     });
 
@@ -347,11 +287,5 @@ function flagOf(source: RoleModelSource): string {
 
 function sumBytes(b: Partial<Record<string, number>>): number {
   return Object.values(b).reduce((s: number, v) => s + (v ?? 0), 0);
-}
-
-function argmax(events: RlTimelineEvent[]): RlTimelineEvent {
-  let best = events[0];
-  for (const e of events) if (e.total > best.total) best = e;
-  return best;
 }
 
