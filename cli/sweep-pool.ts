@@ -64,10 +64,11 @@ async function bundleWorker(url: URL): Promise<string | null> {
   }
 }
 
-async function startWorker(url: URL): Promise<Worker> {
+export async function startSweepWorker(url: URL): Promise<Worker> {
   bundled ??= bundleWorker(url);
   const file = await bundled;
-  return file ? new Worker(file) : startTsWorker(url);
+  // execArgv: [] so the worker does not inherit `--import tsx` from a parent started with it: plain JS needs no loader.
+  return file ? new Worker(file, { execArgv: [] }) : startTsWorker(url);
 }
 
 export function defaultWorkers(): number {
@@ -83,7 +84,7 @@ export async function runSweepParallel(spec: SweepSpec, requests: readonly Trace
   const points: PointResult[] = [];
   let next = 0;
   const url = new URL("./sweep-worker.ts", import.meta.url);
-  const workers: Worker[] = await Promise.all(Array.from({ length: n }, () => startWorker(url)));
+  const workers: Worker[] = await Promise.all(Array.from({ length: n }, () => startSweepWorker(url)));
   try {
     await new Promise<void>((resolve, reject) => {
       let failed = false;
