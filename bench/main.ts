@@ -7,6 +7,7 @@ import { run as replay } from "./replay.ts";
 import { run as rss } from "./rss.ts";
 import { run as sweep } from "./sweep.ts";
 import { run as traces } from "./traces.ts";
+import { run as workerBoot } from "./worker-boot.ts";
 
 const quick = process.argv.includes("--quick");
 const k = quick ? 10 : 1;
@@ -20,6 +21,7 @@ process.stdout.write(`  target: 100k requests ≤ 3 s → ${big.requests === 100
 await rss(1_000_000 / k);
 process.stdout.write("\n");
 await sweep(10_000 / k);
+await workerBoot();
 process.stdout.write("\n");
 const t = await traces(1_000_000 / k);
 process.stdout.write(
