@@ -65,6 +65,7 @@ export function register(program: Command): void {
     .option("--input-len <spec>", "new prompt tokens per request: N, uniform:MIN:MAX, lognormal:MEDIAN:SIGMA[:MAX]", "1024")
     .option("--output-len <spec>", "output tokens per request (same forms)", "128")
     .option("--lengths-from <trace>", "draw (prompt, output) pairs from this trace instead (empirical)")
+    .option("--strict", "fail on the first bad line of --lengths-from")
     .option("--prefix-len <n>", "tokens of a system prompt shared across sessions", parseIntFlag("--prefix-len"), 0)
     .option("--num-prefixes <n>", "distinct shared system prompts", parseIntFlag("--num-prefixes"), 1)
     .option("--turns <n>", "requests per multi-turn session", parseIntFlag("--turns"), 1)
@@ -88,7 +89,7 @@ export function register(program: Command): void {
         };
         if (flags.turnGap !== undefined) spec.turnGapSeconds = flags.turnGap;
         if (flags.priorityWeights !== undefined) spec.priorityWeights = parseWeights(flags.priorityWeights);
-        if (flags.lengthsFrom !== undefined) spec.pairs = await samplePairs(flags.lengthsFrom, flags.seed);
+        if (flags.lengthsFrom !== undefined) spec.pairs = await samplePairs(flags.lengthsFrom, flags.seed, flags.strict ?? false);
         const reqs = synthesize(spec);
         const out = createWriteStream(flags.output);
         const stats = new TraceStats();
@@ -116,6 +117,7 @@ interface SynthFlags {
   inputLen: string;
   outputLen: string;
   lengthsFrom?: string;
+  strict?: boolean;
   prefixLen: number;
   numPrefixes: number;
   turns: number;
@@ -129,8 +131,8 @@ interface SynthFlags {
 const MAX_LENGTH_PAIRS = 200_000;
 
 /** (prompt, output) pairs of a trace, streamed; a seeded uniform reservoir sample when the trace is larger. */
-async function samplePairs(path: string, seed: number): Promise<[number, number][]> {
-  const { requests } = openTrace(path);
+async function samplePairs(path: string, seed: number, strict: boolean): Promise<[number, number][]> {
+  const { requests } = openTrace(path, { strict });
   const rng = new Rng(seed ^ 0x5eed);
   const pairs: [number, number][] = [];
   let seen = 0;
