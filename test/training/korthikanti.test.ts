@@ -48,12 +48,28 @@ describe("Korthikanti et al. 2022 per-layer activations, GPT-3 175B", () => {
     expect(layerActivations(model, shape(8, false)).layerInput).toBe(50_331_648);
     expect(layerActivations(model, shape(1, false)).layerInput).toBe(50_331_648);
   });
-  it("the 22B row (b = 4, h = 6144, a = 64, t = 8), TP only: 1264 MiB per layer", () => {
-    // sbh = 2048·4·6144 = 50,331,648; 5as/(ht) = 5·64·2048/(6144·8) = 13.33…; 10 + 3 + 13.33 = 26.33 → 1264 MiB.
-    const m22 = { ...model, hiddenSize: 6144, numAttentionHeads: 64, numKvHeads: 64, headDim: 96, intermediateSize: 4 * 6144, numLayers: 48 };
-    const a = layerActivations(m22, { ...shape(8, false), microBatchSize: 4 });
-    expect(a.total / 2 ** 20).toBeCloseTo(1264, 9);
-  });
+});
+
+/**
+ * Table 3's four models (s = 2048, t = 8), per layer in MiB, as the ground-truth notes derive them from Table 2's
+ * formulas (training-ground-truth.md §3, "Derived per-layer/first-stage numbers"): TP only, TP+SP, TP+selective,
+ * TP+SP+selective, full recompute (2sbh).
+ */
+describe("Table 3 models, per layer (MiB)", () => {
+  const rows: [string, { h: number; a: number; b: number }, [number, number, number, number, number]][] = [
+    ["22B", { h: 6144, a: 64, b: 4 }, [1264, 844, 624, 204, 96]],
+    ["175B", { h: 12288, a: 96, b: 1 }, [552, 342, 312, 102, 48]],
+    ["530B", { h: 20480, a: 128, b: 1 }, [840, 490, 520, 170, 80]],
+    ["1T", { h: 25600, a: 160, b: 1 }, [1050, 612.5, 650, 212.5, 100]],
+  ];
+  for (const [name, { h, a, b }, mib] of rows)
+    it(name, () => {
+      const m = { ...model, hiddenSize: h, numAttentionHeads: a, numKvHeads: a, headDim: h / a, intermediateSize: 4 * h };
+      const tp = layerActivations(m, { ...shape(8, false), microBatchSize: b });
+      const sp = layerActivations(m, { ...shape(8, true), microBatchSize: b });
+      const got = [tp.total, sp.total, tp.total - tp.coreAttention, sp.total - sp.coreAttention, tp.layerInput].map((x) => x / 2 ** 20);
+      got.forEach((g, i) => expect(g).toBeCloseTo(mib[i], 9));
+    });
 });
 
 describe("pipeline: the first stage holds L layers' worth (Korthikanti §4.2.3)", () => {
