@@ -69,6 +69,8 @@ const LEVEL_OF: Record<EngineEvent["type"], DetailLevel> = {
 };
 
 interface PendingFrame {
+  /** Set while the pending frame is exactly one batch under one subscription: its JSON can be shared. */
+  source?: { batch: WorkerBatch; key: string };
   t0: number;
   t1: number;
   snapshots: MemorySnapshot[];
@@ -77,6 +79,12 @@ interface PendingFrame {
   counts: FrameCounts;
   extra: unknown[];
 }
+
+/**
+ * Frame bodies (everything after `seq`) already serialised, per batch and subscription: with many viewers of one
+ * run, each batch is stringified once per distinct subscription instead of once per connection.
+ */
+const bodyCache = new WeakMap<WorkerBatch, Map<string, string>>();
 
 export class StreamConnection {
   detail = new Set<DetailLevel>(DEFAULT_DETAIL);
@@ -119,6 +127,7 @@ export class StreamConnection {
     const p = this.pending;
     if (!p) {
       this.pending = {
+        source: { batch: b, key: [...this.detail].sort().join(",") },
         t0: b.t0,
         t1: b.t1,
         snapshots: snapshots.slice(),
@@ -128,6 +137,7 @@ export class StreamConnection {
         extra: b.extra ? b.extra.slice() : [],
       };
     } else {
+      p.source = undefined;
       p.t0 = Math.min(p.t0, b.t0);
       p.t1 = Math.max(p.t1, b.t1);
       for (const s of snapshots) p.snapshots.push(s);
@@ -138,6 +148,7 @@ export class StreamConnection {
     }
     const q = this.pending!;
     if (q.snapshots.length > this.limits.maxSnapshotsPerFrame) {
+      q.source = undefined;
       const { kept, dropped } = downsampleSnapshots(q.snapshots, this.limits.maxSnapshotsPerFrame);
       q.snapshots = kept;
       q.droppedSamples += dropped;
@@ -230,7 +241,24 @@ export class StreamConnection {
     if (p.extra.length) frame.extra = p.extra;
     if (this.intervalMs > this.limits.frameIntervalMs) this.coarseFrames++;
     this.lastSent = now;
-    this.write(frame);
+    if (!p.source) {
+      this.write(frame);
+      return;
+    }
+    let perKey = bodyCache.get(p.source.batch);
+    if (!perKey) bodyCache.set(p.source.batch, (perKey = new Map()));
+    let body = perKey.get(p.source.key);
+    if (body === undefined) {
+      const { type: _t, seq: _s, ...rest } = frame;
+      body = JSON.stringify(rest).slice(1);
+      perKey.set(p.source.key, body);
+    }
+    this.writeRaw(`{"type":"frame","seq":${frame.seq},${body}`);
+  }
+
+  private writeRaw(text: string): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(text);
   }
 
   private write(msg: ServerMessage): void {
