@@ -5,7 +5,7 @@ import { Rng, toNativeLine, type TraceReport } from "../../sim/traces/index.ts";
 import { parseLengthDist } from "../../sim/traces/length-dist.ts";
 import { TraceStats, type TraceSummary } from "../../sim/traces/stats.ts";
 import { synthesize, type SynthSpec } from "../../sim/traces/synth.ts";
-import { action, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
+import { action, parseFloatFlag, parseIntFlag, printJson, progressBar } from "../common.ts";
 import { addTraceFlags, openTrace, parseBurstiness, parseRate, traceOptionsFromFlags, type TraceFlags } from "../io/trace-file.ts";
 
 /** `vramscope trace inspect|convert|synth`: look at a trace, rewrite it as native JSONL, or generate one. */
@@ -23,9 +23,14 @@ export function register(program: Command): void {
     action(async (file: string, flags: TraceFlags & { json?: boolean; bucket?: number }) => {
       if (flags.bucket !== undefined && !(flags.bucket > 0))
         throw new UserError(`--bucket: expected a positive number of seconds, got ${flags.bucket}`, { field: "--bucket" });
-      const { requests, report } = openTrace(file, traceOptionsFromFlags(flags));
+      const bar = fileProgress("reading", flags.json);
+      const { requests, report } = openTrace(file, traceOptionsFromFlags(flags), bar);
       const stats = new TraceStats();
-      for await (const r of requests) stats.add(r);
+      try {
+        for await (const r of requests) stats.add(r);
+      } finally {
+        bar.stop();
+      }
       const summary = stats.summary(report, flags.bucket);
       if (flags.json) printJson(summary);
       else process.stdout.write(formatSummary(file, summary, report));
@@ -42,11 +47,13 @@ export function register(program: Command): void {
       .option("--json", "print the read report as JSON"),
   ).action(
     action(async (file: string, flags: TraceFlags & { json?: boolean; output: string }) => {
-      const { requests, report } = openTrace(file, traceOptionsFromFlags(flags));
+      const bar = fileProgress("converting", flags.json);
+      const { requests, report } = openTrace(file, traceOptionsFromFlags(flags), bar);
       const out = createWriteStream(flags.output);
       try {
         for await (const r of requests) await write(out, toNativeLine(r) + "\n");
       } finally {
+        bar.stop();
         await close(out);
       }
       if (flags.json) printJson(report);
@@ -125,6 +132,21 @@ interface SynthFlags {
   priorityWeights?: string;
   hashBlockTokens: number;
   json?: boolean;
+}
+
+/** A progress bar in MiB of the file read, created on the first chunk (silent for --json or a non-TTY stderr). */
+function fileProgress(label: string, quiet = false): { onBytes(n: number, total: number): void; stop(): void } {
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const MiB = 1024 * 1024;
+  return {
+    onBytes(n, total) {
+      bar ??= progressBar(`${label} (MiB)`, Math.max(1, Math.ceil(total / MiB)), quiet);
+      bar.update(Math.ceil(n / MiB));
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
 }
 
 /** Reservoir size for --lengths-from: enough for a faithful histogram, bounded for a 27M-row trace. */

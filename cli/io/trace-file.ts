@@ -71,14 +71,30 @@ export function isGzipFile(path: string): boolean {
  * never reading it whole into memory. `report` is filled in as `requests` is consumed and complete once it is done.
  * Messages name the file as the user gave it (embedded samples as traces/NAME).
  */
-export function openTrace(path: string, opts: TraceOptions = {}): { requests: AsyncGenerator<TraceRequest>; report: TraceReport } {
+export function openTrace(
+  path: string,
+  opts: TraceOptions = {},
+  progress?: { onBytes(bytesRead: number, totalBytes: number): void },
+): { requests: AsyncGenerator<TraceRequest>; report: TraceReport; bytes: number } {
   const resolved = resolveTracePath(path);
   const gzip = isGzipFile(resolved) || /\.gz$/i.test(resolved);
   const fileName = opts.fileName ?? (resolved.startsWith(EMBEDDED_TRACES_DIR) ? join("traces", basename(resolved)) : path);
   const report = newReport(opts.format ?? "native");
-  const stream = createReadStream(resolved, { highWaterMark: 1 << 20 });
-  const batches = lineBatchesFromChunks(stream as AsyncIterable<Uint8Array>, gzip, fileName);
-  return { requests: readTraceBatches(batches, { ...opts, fileName }, report), report };
+  const bytes = statSync(resolved).size;
+  const stream = createReadStream(resolved, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+  const source = progress ? countBytes(stream, (n) => progress.onBytes(n, bytes)) : stream;
+  const batches = lineBatchesFromChunks(source, gzip, fileName);
+  return { requests: readTraceBatches(batches, { ...opts, fileName }, report), report, bytes };
+}
+
+/** Passes chunks through, reporting the running byte count (compressed bytes for .gz: what the file size measures). */
+async function* countBytes(chunks: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const c of chunks) {
+    n += c.length;
+    onBytes(n);
+    yield c;
+  }
 }
 
 /** Reads a whole trace into an array (small files, tests, `trace inspect` of samples). */
