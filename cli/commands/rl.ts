@@ -5,6 +5,7 @@ import type { ModelSpec } from "../../sim/model/types.ts";
 import { parseAlgorithm, type RlAlgorithm } from "../../sim/rl/algorithms.ts";
 import { simulateRl } from "../../sim/rl/index.ts";
 import type { RlConfig, RlReport, RolloutSleepLevel } from "../../sim/rl/types.ts";
+import { parseLengthDist } from "../../sim/traces/length-dist.ts";
 import { LOSS_IMPLS, OPTIMIZERS, PRECISIONS } from "../../sim/training/types.ts";
 import { formatGiB, parseSize } from "../../sim/units.ts";
 import { action, choiceOption, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
@@ -42,7 +43,8 @@ export function register(program: Command): void {
     .option("--num-critics <k>", "CAI: frozen critic models", parseIntFlag("--num-critics"), 2)
     .addOption(choiceOption("--revision <r>", "CAI: revision model trained separately or shared with the generator", ["separate", "shared"], "separate"))
     .option("--prompt-len <p>", "prompt tokens", parseIntFlag("--prompt-len"), 512)
-    .option("--response-len <r>", "response tokens", parseIntFlag("--response-len"), 512)
+    .option("--response-len <r>", "response tokens (max_tokens; the update pads to it)", parseIntFlag("--response-len"), 512)
+    .option("--response-len-dist <spec>", "generated lengths: N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA, capped at --response-len (default: all run to --response-len)")
     .option("--rollout-batch-size <b>", "prompts per iteration (DPO: preference pairs)", parseIntFlag("--rollout-batch-size"), 64)
     .option("--offload-train-states", "move trained roles' states to CPU while generating (OpenRLHF --deepspeed_enable_sleep)", false)
     .option("--offload-frozen", "keep reference/reward/critic weights on CPU outside their forward (OpenRLHF --ref_reward_offload)", false)
@@ -137,6 +139,7 @@ export function rlConfigFromOptions(o: Record<string, unknown>): RlConfig {
     grpoRewardModel: algorithm === "grpo" && o.rewardModel !== undefined,
     promptLen: o.promptLen as number,
     responseLen: o.responseLen as number,
+    responseLenDist: o.responseLenDist !== undefined ? parseLengthDist(String(o.responseLenDist), "--response-len-dist") : undefined,
     rolloutBatchSize: o.rolloutBatchSize as number,
     training: { microBatchSize: o.microBatchSize as number, extra },
     offloadTrainStatesDuringRollout: Boolean(o.offloadTrainStates),

@@ -1,5 +1,7 @@
 import { UserError } from "../errors.ts";
 import type { ModelSpec } from "../model/types.ts";
+import { sampleLength } from "../traces/length-dist.ts";
+import { Rng } from "../traces/rng.ts";
 import { formatGiB } from "../units.ts";
 import type { RlEngines, TrainingProfile } from "./adapters.ts";
 import { generatesRollouts, modelRoles, type RoleModelSource, type RoleName } from "./algorithms.ts";
@@ -130,6 +132,7 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
       responseLen: config.responseLen,
       numReplicas,
       replica: 0,
+      outputTokens: config.responseLenDist ? drawResponseLengths(config, numSequences) : undefined,
     });
     const residentBytes = colocate
       ? (config.offloadTrainStatesDuringRollout ? 0 : trained.reduce((s, t) => s + sumBytes(t.resident), 0)) +
@@ -289,3 +292,8 @@ function sumBytes(b: Partial<Record<string, number>>): number {
   return Object.values(b).reduce((s: number, v) => s + (v ?? 0), 0);
 }
 
+/** One length per completion of the whole batch, in prompt-major order, from one RNG seeded with `seed`. */
+export function drawResponseLengths(c: RlConfig, numSequences: number): number[] {
+  const rng = new Rng(c.seed);
+  return Array.from({ length: numSequences }, () => Math.min(c.responseLen, sampleLength(c.responseLenDist!, rng)));
+}

@@ -3,7 +3,7 @@ import { DEFAULT_HASH_BLOCK_TOKENS, type TraceRequest } from "../traces/types.ts
 /**
  * The rollout batch as serving requests: every prompt's G completions arrive together at t = 0 (the trainer hands
  * the whole batch to `LLM.generate`), each generating exactly `responseLen` tokens (the worst case a
- * `max_tokens = responseLen` rollout reaches, as `ignore_eos` benchmarks do).
+ * `max_tokens = responseLen` rollout reaches, as `ignore_eos` benchmarks do) unless per-completion lengths are given.
  *
  * The G completions of one prompt carry equal `hashIds` covering the whole prompt, so the engine's prefix cache
  * shares the prompt's full blocks between them as vLLM does when it fans a `SamplingParams(n=G)` request out into
@@ -20,6 +20,11 @@ export interface RolloutBatchShape {
   numReplicas: number;
   replica: number;
   hashBlockTokens?: number;
+  /**
+   * Tokens each completion generates, indexed prompt × G + completion (from `--response-len-dist`, capped at
+   * `responseLen`, vLLM's max_tokens); absent → every completion runs to `responseLen`.
+   */
+  outputTokens?: readonly number[];
 }
 
 export function promptsOfReplica(numPrompts: number, numReplicas: number, replica: number): number[] {
@@ -38,7 +43,7 @@ export function rolloutRequests(shape: RolloutBatchShape): TraceRequest[] {
       reqs.push({
         arrival: 0,
         promptTokens: shape.promptLen,
-        outputTokens: shape.responseLen,
+        outputTokens: shape.outputTokens ? shape.outputTokens[p * shape.numGenerations + g] : shape.responseLen,
         hashIds,
         hashBlockTokens: hbt,
         source: `prompt ${p} completion ${g}`,

@@ -1,6 +1,7 @@
 import type { GpuSpec } from "../hardware/types.ts";
 import type { ModelSpec } from "../model/types.ts";
 import type { ReplaySummary } from "../serving/types.ts";
+import type { LengthDist } from "../traces/length-dist.ts";
 import type { AlgorithmOptions, RlAlgorithm, RoleKind, RoleName } from "./algorithms.ts";
 
 /**
@@ -66,7 +67,13 @@ export interface RlConfig extends AlgorithmOptions {
   /** Completions per prompt (GRPO's G; PPO/CAI usually 1; DPO: 2 = chosen + rejected, fixed). */
   numGenerations: number;
   promptLen: number;
+  /** Longest response (vLLM max_tokens): the length trained on, and the cap of `responseLenDist`. */
   responseLen: number;
+  /**
+   * How long completions actually run in the generate phase (drawn per completion with `seed`, capped at
+   * `responseLen`); absent → all run to `responseLen`, the worst case. The update still pads to `responseLen`.
+   */
+  responseLenDist?: LengthDist;
   /** Prompts per iteration (DPO: preference pairs per step). */
   rolloutBatchSize: number;
   training: RlTrainingFlags;

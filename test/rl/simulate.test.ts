@@ -4,6 +4,7 @@ import { resolveGpu } from "../../sim/hardware/registry.ts";
 import { resolveModel } from "../../sim/model/registry.ts";
 import { DEFAULT_ALGORITHM_OPTIONS } from "../../sim/rl/algorithms.ts";
 import { simulateRl } from "../../sim/rl/index.ts";
+import { drawResponseLengths } from "../../sim/rl/memory.ts";
 import { rolloutRequests } from "../../sim/rl/rollout-requests.ts";
 import type { RlConfig, RlReport } from "../../sim/rl/types.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
@@ -208,5 +209,25 @@ describe("offload without sleep", () => {
     const policyPeak = r.roles.find((x) => x.name === "policy")!.bytesPerGpu;
     const train = r.phases.find((p) => p.name === "train")!.peakBytesPerGpu;
     expect(Math.abs(train - (0.6 * 79.19 * GiB + policyPeak + r.rolloutBuffer.bytesPerGpu))).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("--response-len-dist", () => {
+  it("draws one capped length per completion, reproducibly per seed", () => {
+    const c = config({ responseLenDist: { kind: "uniform", min: 100, max: 900 }, responseLen: 512 });
+    const a = drawResponseLengths(c, 512);
+    expect(a).toHaveLength(512);
+    expect(Math.min(...a)).toBeGreaterThanOrEqual(100);
+    expect(Math.max(...a)).toBe(512); // 900 is capped at max_tokens
+    expect(drawResponseLengths(c, 512)).toEqual(a);
+    expect(drawResponseLengths({ ...c, seed: 1 }, 512)).not.toEqual(a);
+  });
+  it("shorter completions fill less KV: never more preemptions than when all run to max_tokens", () => {
+    const tight = { ...config().rollout, gpuMemoryUtilization: 0.42 };
+    const fixed = simulateRl(config({ rollout: tight }));
+    const varied = simulateRl(config({ rollout: tight, responseLenDist: { kind: "uniform", min: 1, max: 512 } }));
+    expect(varied.rollout!.summary.completed).toBe(512);
+    expect(varied.rollout!.summary.preemptions).toBeLessThanOrEqual(fixed.rollout!.summary.preemptions);
+    expect(varied.rollout!.summary.simulatedSeconds).toBeLessThan(fixed.rollout!.summary.simulatedSeconds);
   });
 });
