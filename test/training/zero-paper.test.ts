@@ -46,3 +46,31 @@ describe("ZeRO paper, 7.5B column", () => {
     });
   }
 });
+
+/**
+ * ZeRO Table 2: the largest model whose model states fit a 32 GB V100 (1e9 bytes), K = 12, N_d = GPUs / MP —
+ * theoretical columns, each the formula of Table 1 solved for Ψ: baseline 32/16, P_os 32/(4 + 12/N_d),
+ * P_os+g 32/(2 + 14/N_d), P_os+g+p 32·N_d/16, all × MP. The printed (rounded-down) size fits; 1% above the exact
+ * maximum does not.
+ */
+describe("ZeRO paper Table 2: the verdict on a 32 GB V100", () => {
+  const v100 = { name: "V100-32GB", memoryBytes: 32e9, hbmBandwidth: 0, bf16Flops: 0, fp8Flops: null, interconnectBandwidth: 0 };
+  const fits = (psi: number, mp: number, gpus: number, zeroStage: 0 | 1 | 2 | 3) =>
+    computeTrainingMemory({ numParams: psi, numGpus: gpus, tp: mp, zeroStage, precision: "zero", gpu: v100, ...STATES_ONLY }, { suggest: false }).fits;
+  // [MP, GPUs, printed baseline / Pos / Pos+g / Pos+g+p in billions]
+  const rows: [number, number, [number, number, number, number]][] = [
+    [1, 64, [2, 7.6, 14.4, 128]],
+    [2, 128, [4, 15.2, 28.8, 256]],
+    [4, 256, [8, 30.4, 57.6, 512]],
+    [8, 512, [16, 60.8, 115.2, 1024]],
+  ];
+  for (const [mp, gpus, printed] of rows)
+    it(`MP ${mp}, ${gpus} GPUs`, () => {
+      const nd = gpus / mp;
+      const exact = [32 / 16, 32 / (4 + 12 / nd), 32 / (2 + 14 / nd), (32 * nd) / 16].map((x) => x * mp * 1e9);
+      ([0, 1, 2, 3] as const).forEach((z) => {
+        expect(fits(printed[z] * 1e9, mp, gpus, z)).toBe(true);
+        expect(fits(exact[z] * 1.01, mp, gpus, z)).toBe(false);
+      });
+    });
+});
