@@ -1,7 +1,8 @@
 /** The run kinds the server offers. Each is one module in this folder; add train/rl/sweep here as they land. */
 import { replayKind } from "./replay.ts";
+import { trainKind } from "./train.ts";
 import type { RunKind } from "./types.ts";
 
 export function builtinKinds(): RunKind[] {
-  return [replayKind];
+  return [replayKind, trainKind];
 }

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, createRun, testServer } from "./helpers.ts";
+
+let server: Awaited<ReturnType<typeof testServer>>;
+beforeAll(async () => {
+  server = await testServer({});
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("run kind: train", () => {
+  it("plays one training step's memory timeline and reports the peak", async () => {
+    const id = await createRun(server.url, { kind: "train", speed: "max" });
+    const c = connect(server.url, id);
+    const summary = await c.waitFor((m) => m.type === "summary");
+    const hello = c.messages[0];
+    expect(hello).toMatchObject({ type: "hello", kind: "train", budget: null, facts: { modelName: "meta-llama/Llama-3.1-8B-Instruct" } });
+    const events = c.of("frame").flatMap((f) => f.extra ?? []) as { t: number; bytes: Record<string, number> }[];
+    const result = (summary as { result: { events: number; peakBytes: number; fits: boolean; gpuMemoryBytes: number } }).result;
+    expect(events).toHaveLength(result.events);
+    events.forEach((e, i) => expect(e.t).toBe(i));
+    // Llama-3.1-8B has 8,030,261,248 parameters (HF num_parameters()). Mixed-precision AdamW ("zero" preset, DDP on
+    // 1 GPU): bf16 params 2 B/param = 16,060,522,496 B; two fp32 moments 8 B/param = 64,242,089,984 B; fp32 master
+    // weights 4 B/param = 32,121,044,992 B.
+    const first = events[0].bytes;
+    expect(first.params).toBe(16_060_522_496);
+    expect(first.optimizer).toBe(64_242_089_984);
+    expect(first.masterWeights).toBe(32_121_044_992);
+    // 16 B/param of model states alone (128,484,179,968 B) exceed an 80 GB H100 (85,029,615,043 B): it cannot fit.
+    expect(result.peakBytes).toBeGreaterThan(128_484_179_968);
+    expect(result.peakBytes).toBe(Math.max(...events.map((e) => e.bytes.total)));
+    expect(result.fits).toBe(false);
+    expect(result.gpuMemoryBytes).toBe(85_029_615_043);
+    const csv = await (await fetch(`${server.url}/api/runs/${id}/export?format=csv`)).text();
+    expect(csv.trim().split("\n")).toHaveLength(1 + result.events);
+  });
+
+  it("rejects a bad layout naming the field", async () => {
+    const r = await fetch(`${server.url}/api/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "train", config: { tp: 3 } }),
+    });
+    expect(r.status).toBe(400);
+    // 32 attention heads are not divisible by 3.
+    expect(await r.json()).toEqual({
+      error: "config.tp: --tp 3 does not divide the 32 attention heads of meta-llama/Llama-3.1-8B-Instruct",
+      field: "config.tp",
+    });
+    const z = await fetch(`${server.url}/api/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "train", config: { zeroStage: 4 } }),
+    });
+    expect(z.status).toBe(400);
+    expect((await z.json()).field).toBe("config.zeroStage");
+  });
+});
