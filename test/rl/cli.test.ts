@@ -9,7 +9,7 @@ function rl(...args: string[]) {
 
 const base = ["--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "H100-SXM-80GB", "--prompt-len", "256", "--response-len", "256", "--rollout-batch-size", "16", "--micro-batch-size", "2", "--rollout-step-time", "0.02"];
 
-describe("vramscope rl", () => {
+describe("vramscope rl", { timeout: 120_000 }, () => {
   it("--json prints roles, phases, the peak, its phase and the verdict", () => {
     const r = rl("--algo", "grpo", ...base, "--beta", "0.04", "--rollout-gpu-memory-utilization", "0.6", "--json");
     expect(r.stderr).toBe("");

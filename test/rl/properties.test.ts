@@ -58,7 +58,7 @@ function run(c: RlConfig): RlReport | null {
   }
 }
 
-describe("RL properties", () => {
+describe("RL properties", { timeout: 120_000 }, () => {
   it("every event's roles and components sum to its total; the peak is an event's; fits matches the peak", () => {
     fc.assert(
       fc.property(arbConfig, (a) => {

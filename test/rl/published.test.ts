@@ -39,7 +39,7 @@ const verlScript = (offload: boolean): RlConfig => ({
   seed: 0,
 });
 
-describe("verl's minimum Qwen2-7B GRPO setup (2 × 80 GB)", () => {
+describe("verl's minimum Qwen2-7B GRPO setup (2 × 80 GB)", { timeout: 120_000 }, () => {
   it("fits with param + optimizer offload; the generate phase holds 0.6 × total beside what stays resident", () => {
     const r = simulateRl(verlScript(true));
     expect(r.fits).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { productFigures, rlArticleRows, rlSeedRows } from "../../sim/seed/rl.ts";
 
-describe("vramscope seed: the RL section", () => {
+describe("vramscope seed: the RL section", { timeout: 120_000 }, () => {
   const rows = rlSeedRows();
   const byItem = (prefix: string) => rows.find((r) => r.item.startsWith(prefix))!;
 

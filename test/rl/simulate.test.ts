@@ -47,7 +47,7 @@ const errorOf = (fn: () => unknown): Error & { field?: string } => {
   throw new Error("expected a UserError");
 };
 
-describe("which models are in memory", () => {
+describe("which models are in memory", { timeout: 120_000 }, () => {
   it("GRPO with β = 0 holds no reference; with β > 0 it holds one", () => {
     expect(roleNames(simulateRl(config({ beta: 0 })))).toEqual(["policy", "rollout-engine"]);
     const withKl = simulateRl(config({ beta: 0.04 }));
@@ -77,7 +77,7 @@ describe("which models are in memory", () => {
   });
 });
 
-describe("colocated timeline composition", () => {
+describe("colocated timeline composition", { timeout: 120_000 }, () => {
   const r = simulateRl(config());
   const policySteps = trainingTimeline({ model: qwen15, numGpus: 1, microBatchSize: 4, seqLen: 1024, gpu: h100, activationCheckpointing: "full" });
   const resident = Math.round(policySteps.events[0].bytes.total);
@@ -111,7 +111,7 @@ describe("colocated timeline composition", () => {
   });
 });
 
-describe("the generate phase runs the serving simulator", () => {
+describe("the generate phase runs the serving simulator", { timeout: 120_000 }, () => {
   it("a tiny rollout KV budget preempts, and the count is the engine's own", () => {
     const cfg = config({ rollout: { ...config().rollout, gpuMemoryUtilization: 0.42 } });
     const r = simulateRl(cfg);
@@ -139,7 +139,7 @@ describe("the generate phase runs the serving simulator", () => {
   });
 });
 
-describe("bad input", () => {
+describe("bad input", { timeout: 120_000 }, () => {
   it("G < 2 for GRPO names --num-generations", () => {
     const e = errorOf(() => simulateRl(config({ numGenerations: 1 })));
     expect(e.field).toBe("--num-generations");
@@ -167,7 +167,7 @@ describe("bad input", () => {
   });
 });
 
-describe("placement and sleep", () => {
+describe("placement and sleep", { timeout: 120_000 }, () => {
   it("separate: one group per role, each with its own GPUs and verdict", () => {
     const r = simulateRl(config({ placement: "separate", beta: 0.04, numGpus: 2, rollout: { ...config().rollout, gpuMemoryUtilization: 0.9, numGpus: 4 } }));
     expect(r.groups.map((g) => [g.name, g.numGpus])).toEqual([["policy", 2], ["reference", 2], ["rollout-engine", 4]]);
@@ -200,7 +200,7 @@ describe("placement and sleep", () => {
   });
 });
 
-describe("offload without sleep", () => {
+describe("offload without sleep", { timeout: 120_000 }, () => {
   it("trainer states offloaded only while generating, engine awake: the update lands on top of a KV cache sized without them", () => {
     const r = simulateRl(config({ offloadTrainStatesDuringRollout: true, rollout: { ...config().rollout, sleepLevel: 0 } }));
     expect(r.rollout!.colocatedResidentBytes).toBe(0);
@@ -212,7 +212,7 @@ describe("offload without sleep", () => {
   });
 });
 
-describe("--response-len-dist", () => {
+describe("--response-len-dist", { timeout: 120_000 }, () => {
   it("draws one capped length per completion, reproducibly per seed", () => {
     const c = config({ responseLenDist: { kind: "uniform", min: 100, max: 900 }, responseLen: 512 });
     const a = drawResponseLengths(c, 512);
