@@ -3,6 +3,7 @@
  * tested). `--quick` shrinks every size tenfold for a smoke run.
  */
 import { availableParallelism, cpus } from "node:os";
+import { run as browser } from "./browser.ts";
 import { run as replay } from "./replay.ts";
 import { run as rss } from "./rss.ts";
 import { run as sweep } from "./sweep.ts";
@@ -28,4 +29,4 @@ process.stdout.write(
   `trace parse: ${t.rows.toLocaleString("en-US")} Azure rows — csv ${Math.round(t.csv.rowsPerSecond).toLocaleString("en-US")} rows/s, ` +
     `gzip ${Math.round(t.gzip.rowsPerSecond).toLocaleString("en-US")} rows/s\n\n`,
 );
-process.stdout.write("browser frame rate while streaming: not measured (test/e2e exposes no frame-rate measurement)\n");
+await browser();
