@@ -20,6 +20,8 @@ export interface BlockMap {
   (container: HTMLElement, now?: number): void;
   blocks(): BlockStateMap; blocks(b: BlockStateMap): BlockMap;
   height(): number; height(h: number): BlockMap;
+  /** Fixed width in px; null reads the container's width. */
+  width(): number | null; width(w: number | null): BlockMap;
   flashMs(): number; flashMs(ms: number): BlockMap;
   title(): string; title(s: string): BlockMap;
   /** Cell size and grid of the last draw, for tests and hover. */
@@ -32,6 +34,7 @@ const HOW = ["", "fresh allocation (allocate_slots)", "prefix-cache hit (touch)"
 export function blockMap(): BlockMap {
   let blocks = new BlockStateMap();
   let height = 220;
+  let fixedWidth: number | null = null;
   let flashMs = 700;
   let title = "KV cache block map";
   let lastVersion = -1;
@@ -40,7 +43,7 @@ export function blockMap(): BlockMap {
   let flashing = false;
 
   const map = ((container: HTMLElement, now = performance.now()) => {
-    const width = Math.max(100, Math.floor(container.clientWidth || 600));
+    const width = Math.max(100, Math.floor(fixedWidth ?? (container.clientWidth || 600)));
     let canvas = container.querySelector<HTMLCanvasElement>("canvas.blockmap");
     if (!canvas) {
       canvas = document.createElement("canvas");
@@ -144,6 +147,7 @@ export function blockMap(): BlockMap {
     };
   map.blocks = acc(() => blocks, (v) => (blocks = v)) as BlockMap["blocks"];
   map.height = acc(() => height, (v) => (height = v)) as BlockMap["height"];
+  map.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as BlockMap["width"];
   map.flashMs = acc(() => flashMs, (v) => (flashMs = v)) as BlockMap["flashMs"];
   map.title = acc(() => title, (v) => (title = v)) as BlockMap["title"];
   map.layout = () => ({ cell: lay.cell, cols: lay.cols, rows: lay.rows, shown: lay.shown });

@@ -20,6 +20,8 @@ export interface LineChart {
   xLabel(): string; xLabel(s: string): LineChart;
   yLabel(): string; yLabel(s: string): LineChart;
   height(): number; height(h: number): LineChart;
+  /** Fixed width in px; null reads the container's width. */
+  width(): number | null; width(w: number | null): LineChart;
   title(): string; title(s: string): LineChart;
   step(): boolean; step(b: boolean): LineChart;
   yFormat(): (v: number) => string; yFormat(f: (v: number) => string): LineChart;
@@ -36,6 +38,7 @@ export function lineChart(): LineChart {
   let xLabel = "x";
   let yLabel = "y";
   let height = 140;
+  let fixedWidth: number | null = null;
   let title = "line chart";
   let step = false;
   let yFormat: (v: number) => string = d3.format("~s");
@@ -45,7 +48,7 @@ export function lineChart(): LineChart {
   const margin = { top: 8, right: 16, bottom: 32, left: 52 };
 
   const chart = ((container: HTMLElement) => {
-    const width = Math.max(160, container.clientWidth || 400);
+    const width = Math.max(160, fixedWidth ?? (container.clientWidth || 400));
     const iw = width - margin.left - margin.right;
     const legendH = showLegend && series.length > 1 ? 16 : 0;
     const ih = height - margin.top - margin.bottom - legendH;
@@ -141,6 +144,7 @@ export function lineChart(): LineChart {
   chart.xLabel = acc(() => xLabel, (v) => (xLabel = v)) as LineChart["xLabel"];
   chart.yLabel = acc(() => yLabel, (v) => (yLabel = v)) as LineChart["yLabel"];
   chart.height = acc(() => height, (v) => (height = v)) as LineChart["height"];
+  chart.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as LineChart["width"];
   chart.title = acc(() => title, (v) => (title = v)) as LineChart["title"];
   chart.step = acc(() => step, (v) => (step = v)) as LineChart["step"];
   chart.yFormat = acc(() => yFormat, (v) => (yFormat = v)) as LineChart["yFormat"];

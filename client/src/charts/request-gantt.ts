@@ -25,6 +25,8 @@ export interface RequestGantt {
   xDomain(): [number, number]; xDomain(d: [number, number]): RequestGantt;
   now(): number; now(t: number): RequestGantt;
   height(): number; height(h: number): RequestGantt;
+  /** Fixed width in px; null reads the container's width. */
+  width(): number | null; width(w: number | null): RequestGantt;
   rowHeight(): number; rowHeight(h: number): RequestGantt;
   /** Requests drawn and requests in the window at the last draw. */
   shown(): { rows: number; inWindow: number };
@@ -43,6 +45,7 @@ export function requestGantt(): RequestGantt {
   let xDomain: [number, number] = [0, 1];
   let now = 0;
   let height = 240;
+  let fixedWidth: number | null = null;
   let rowHeight = 7;
   let placed: { r: RequestTrack; lane: number; end: number }[] = [];
   let shownCount = 0;
@@ -53,7 +56,7 @@ export function requestGantt(): RequestGantt {
   let xScale = d3.scaleLinear();
 
   const gantt = ((container: HTMLElement) => {
-    const width = Math.max(200, container.clientWidth || 600);
+    const width = Math.max(200, fixedWidth ?? (container.clientWidth || 600));
     let canvas = container.querySelector<HTMLCanvasElement>("canvas.gantt");
     let svg = d3.select(container).select<SVGSVGElement>("svg.gantt-axis");
     if (!canvas) {
@@ -189,6 +192,7 @@ export function requestGantt(): RequestGantt {
   gantt.xDomain = acc(() => xDomain, (v) => (xDomain = v)) as RequestGantt["xDomain"];
   gantt.now = acc(() => now, (v) => (now = v)) as RequestGantt["now"];
   gantt.height = acc(() => height, (v) => (height = v)) as RequestGantt["height"];
+  gantt.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as RequestGantt["width"];
   gantt.rowHeight = acc(() => rowHeight, (v) => (rowHeight = v)) as RequestGantt["rowHeight"];
   gantt.shown = () => ({ rows: shownCount, inWindow });
   return gantt;

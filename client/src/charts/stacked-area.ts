@@ -42,6 +42,8 @@ export interface StackedArea<T> {
   xLabel(): string; xLabel(s: string): StackedArea<T>;
   yLabel(): string; yLabel(s: string): StackedArea<T>;
   height(): number; height(h: number): StackedArea<T>;
+  /** Fixed width in px; null (default) reads the container's width (a layout read: pass it when redrawing often). */
+  width(): number | null; width(w: number | null): StackedArea<T>;
   /** Accessible name of the chart (the svg's aria-label). */
   title(): string; title(s: string): StackedArea<T>;
   step(): boolean; step(b: boolean): StackedArea<T>;
@@ -67,6 +69,9 @@ export function stackedArea<T>(): StackedArea<T> {
   let xLabel = "simulated time (s)";
   let yLabel = "memory (GiB)";
   let height = 260;
+  let fixedWidth: number | null = null;
+  let currentX = d3.scaleLinear();
+  let brushKey = "";
   let title = "stacked area chart";
   let step = false;
   let hover: ((x: number) => string | null) | null = null;
@@ -74,7 +79,7 @@ export function stackedArea<T>(): StackedArea<T> {
   const margin = { top: 12, right: 118, bottom: 34, left: 52 };
 
   const chart = ((container: HTMLElement) => {
-    const width = Math.max(200, container.clientWidth || 600);
+    const width = Math.max(200, fixedWidth ?? (container.clientWidth || 600));
     const iw = width - margin.left - margin.right;
     const ih = height - margin.top - margin.bottom;
     let svg = d3.select(container).select<SVGSVGElement>("svg.stacked");
@@ -101,9 +106,11 @@ export function stackedArea<T>(): StackedArea<T> {
     const xs = data.map(xOf);
     const dom: [number, number] = xDomain ?? (xs.length ? [xs[0], Math.max(xs[xs.length - 1], xs[0] + 1e-9)] : [0, 1]);
     const x = d3.scaleLinear().domain(dom).range([0, iw]);
+    currentX = x;
     const visible = xDomain ? data.filter((d) => { const v = xOf(d); return v >= dom[0] && v <= dom[1]; }) : data;
     const total = (d: T) => keys.reduce((s, k) => s + value(d, k), 0);
-    const drawn = downsampleMax(visible, xOf, total, Math.max(2, Math.floor(iw)));
+    // One sample per 2 px: the step curve doubles the vertices, and path strings are most of the redraw cost.
+    const drawn = downsampleMax(visible, xOf, total, Math.max(2, Math.floor(iw / 2)));
     const stack = d3.stack<T>().keys(keys as string[]).value((d, k) => value(d, k) / yUnit);
     const series = stack(drawn as T[]);
     const top = Math.max(
@@ -136,7 +143,9 @@ export function stackedArea<T>(): StackedArea<T> {
       .attr("y", -6)
       .attr("height", 5)
       .attr("fill", (b) => b.color)
-      .append("title")
+      .selectAll("title")
+      .data((b) => [b])
+      .join("title")
       .text((b) => b.label);
     g.select<SVGGElement>("g.bands")
       .selectAll("text")
@@ -153,7 +162,8 @@ export function stackedArea<T>(): StackedArea<T> {
       .x((p) => x(xOf(p.data)))
       .y0((p) => y(p[0]))
       .y1((p) => y(p[1]))
-      .curve(step ? d3.curveStepAfter : d3.curveLinear);
+      .curve(step ? d3.curveStepAfter : d3.curveLinear)
+      .digits(1);
     g.select<SVGGElement>("g.layers")
       .selectAll<SVGPathElement, d3.Series<T, string>>("path")
       .data(series, (s) => s.key)
@@ -181,16 +191,28 @@ export function stackedArea<T>(): StackedArea<T> {
       .attr("x", iw + 4).attr("y", (_r, i) => labelYs[i] + 4)
       .attr("fill", (r) => r.color).text((r) => r.label);
 
+    // One mark per pixel column and kind (a burst of 300 evictions is one tick whose title sums them).
+    const cols = new Map<string, Marker & { n: number; px: number }>();
+    for (const m of markers) {
+      if (m.x < dom[0] || m.x > dom[1]) continue;
+      const px = Math.round(x(m.x) / 2) * 2;
+      const k = `${m.shape ?? "tick"}:${px}`;
+      const c = cols.get(k);
+      if (c) c.n++;
+      else cols.set(k, { ...m, n: 1, px });
+    }
     g.select<SVGGElement>("g.markers")
-      .selectAll<SVGPathElement, Marker>("path")
-      .data(markers.filter((m) => m.x >= dom[0] && m.x <= dom[1]))
+      .selectAll<SVGPathElement, Marker & { n: number; px: number }>("path")
+      .data([...cols.values()])
       .join("path")
-      .attr("d", (m) => (m.shape === "triangle" ? `M${x(m.x)},${ih - 7}l-4,7h8z` : `M${x(m.x)},${ih}v-9`))
+      .attr("d", (m) => (m.shape === "triangle" ? `M${m.px},${ih - 7}l-4,7h8z` : `M${m.px},${ih}v-9`))
       .attr("fill", (m) => m.color)
       .attr("stroke", (m) => m.color)
       .attr("stroke-width", 1.5)
-      .append("title")
-      .text((m) => m.label);
+      .selectAll("title")
+      .data((m) => [m])
+      .join("title")
+      .text((m) => (m.n > 1 ? `${m.label} (+${m.n - 1} more bursts in this pixel)` : m.label));
 
     const ann = g.select<SVGGElement>("g.annotations").selectAll<SVGGElement, Annotation>("g.ann").data(annotations);
     const annEnter = ann.enter().append("g").attr("class", "ann");
@@ -229,12 +251,15 @@ export function stackedArea<T>(): StackedArea<T> {
       });
 
     const brushG = g.select<SVGGElement>("g.brush");
-    if (brush) {
+    // (Re)installing a brush rebuilds its overlay and listeners: only when the plot size changes.
+    const bk = `${iw}x${ih}`;
+    if (brush && bk !== brushKey) {
+      brushKey = bk;
       const cb = brush;
       const b = d3.brushX().extent([[0, 0], [iw, ih]]).on("end", (ev: d3.D3BrushEvent<unknown>) => {
         if (!ev.sourceEvent) return;
         const sel = ev.selection as [number, number] | null;
-        cb(sel ? [x.invert(sel[0]), x.invert(sel[1])] : null);
+        cb(sel ? [currentX.invert(sel[0]), currentX.invert(sel[1])] : null);
       });
       brushG.call(b);
       // The brush overlay captures the pointer: forward hover through it.
@@ -267,6 +292,7 @@ export function stackedArea<T>(): StackedArea<T> {
   chart.xLabel = acc(() => xLabel, (v) => (xLabel = v)) as StackedArea<T>["xLabel"];
   chart.yLabel = acc(() => yLabel, (v) => (yLabel = v)) as StackedArea<T>["yLabel"];
   chart.height = acc(() => height, (v) => (height = v)) as StackedArea<T>["height"];
+  chart.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as StackedArea<T>["width"];
   chart.title = acc(() => title, (v) => (title = v)) as StackedArea<T>["title"];
   chart.step = acc(() => step, (v) => (step = v)) as StackedArea<T>["step"];
   chart.hover = acc(() => hover, (v) => (hover = v)) as StackedArea<T>["hover"];

@@ -50,7 +50,7 @@ export function serveMetrics(): ServeMetrics {
       const now = performance.now();
       if (store.version === lastVersion) return;
       // Histograms re-bin every value: a few times a second is plenty while streaming.
-      if (!store.summary && now - lastDraw < 250) return;
+      if (!store.summary && now - lastDraw < 500) return;
       lastVersion = store.version;
       lastDraw = now;
       const r = store.requests;

@@ -29,8 +29,8 @@ export function articleView(): View {
       <section class="panel" aria-labelledby="ar-h">
         <div class="panel-head"><h2 id="ar-h">The article's figures, recomputed</h2>
           <span class="aside" id="ar-count"></span></div>
-        <p class="note">Each row: the figure as the article prints it, the same formula with the article's own inputs, the product's figure for a real model (GQA-aware, every term counted), and why they differ. Dot: article ÷ recomputed on a log scale (centre = agrees; ×0.5 left, ×2 right); <span style="color:#D55E00">vermillion</span> = differs by more than rounding.</p>
-        <div style="overflow:auto"><table class="data" id="ar-table" data-testid="article-table"></table></div>
+        <p class="note">Each row: the figure as the article prints it, the same formula with the article's own inputs, the product's figure for a real model (GQA-aware, every term counted), and why they differ. Dot: article ÷ recomputed on a log scale (centre = agrees; ×0.5 left, ×2 right); <span class="differs-key">vermillion</span> = differs by more than rounding.</p>
+        <div style="overflow:auto" tabindex="0" role="region" aria-label="article figures table"><table class="data" id="ar-table" data-testid="article-table"></table></div>
       </section>
     </div>`);
   let rows: SeedRow[] = [];

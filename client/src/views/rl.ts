@@ -100,7 +100,7 @@ export function rlView(): View {
         </section>
         <section class="panel" aria-labelledby="rl-roles-h">
           <div class="panel-head"><h2 id="rl-roles-h">Roles</h2><span class="aside" id="rl-article"></span></div>
-          <div style="overflow:auto"><table class="data" id="rl-roles"></table></div>
+          <div style="overflow:auto" tabindex="0" role="region" aria-label="roles table"><table class="data" id="rl-roles"></table></div>
           <div class="note" id="rl-rollout"></div>
           <pre class="loglines" id="rl-notes"></pre>
         </section>

@@ -109,11 +109,33 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     return s ? tooltipTable(`t = ${s.t.toFixed(2)} s`, [["running", int(s.numRunning), okabeIto.blue], ["waiting", int(s.numWaiting), okabeIto.orange]]) : null;
   });
 
+  /** Milliseconds spent per part (sum, calls): read by the e2e frame-rate test and the bench. */
+  const timings: Record<string, [number, number]> = {};
+  const timed = <R>(name: string, f: () => R): R => {
+    const t0 = performance.now();
+    const r = f();
+    const tm = (timings[name] ??= [0, 0]);
+    tm[0] += performance.now() - t0;
+    tm[1]++;
+    return r;
+  };
   let drawnVersion = -1;
+  let lastMemDraw = -Infinity;
+  // Widths are read once per resize (a layout read per chart per frame would force a layout after every write).
+  let widths: Record<string, number> | null = null;
+  const measure = () => {
+    const w = (sel: string) => Math.floor($(el, sel).clientWidth);
+    widths = { mem: w("#mem-chart"), blk: w("#blk-chart"), gantt: w("#gantt-chart"), counts: w("#counts-chart") };
+    mem.width(widths.mem || null);
+    blocks.width(widths.blk || null);
+    gantt.width(widths.gantt || null);
+    counts.width(widths.counts || null);
+  };
   function drawAll(force = false) {
     if (destroyed) return;
+    if (!widths || force) measure();
     const now = performance.now();
-    blocks($(el, "#blk-chart"), now);
+    timed("blockMap", () => blocks($(el, "#blk-chart"), now));
     if (!force && store.version === drawnVersion) return;
     drawnVersion = store.version;
     const horizon = store.horizon;
@@ -127,7 +149,11 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       shape: m.kind === "preemption" ? ("triangle" as const) : ("tick" as const),
     }));
     mem.budget(store.budget).markers(markers).data(store.snapshots).xDomain(store.snapshots.length ? [0, Math.max(1, store.t)] : [0, 1]);
-    mem($(el, "#mem-chart"));
+    // The SVG timeline is the costliest redraw (path strings): at most 10 per second while streaming.
+    if (force || store.state !== "running" || now - lastMemDraw > 100) {
+      lastMemDraw = now;
+      timed("memoryTimeline", () => mem($(el, "#mem-chart")));
+    }
     $(el, "#mem-note").textContent = store.droppedSamples
       ? `${int(store.snapshots.length)} snapshots kept (${int(store.droppedSamples)} merged by the server) · drag to select · hover for exact bytes`
       : "drag to select a time range · hover for exact bytes";
@@ -137,22 +163,22 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     $(el, "#blk-count").textContent = `${snap ? `${int(snap.numUsedBlocks)} used · ${int(snap.numCachedFreeBlocks)} cached · ${int(snap.numFreeBlocks)} free of ` : ""}${int(store.blocks.n)} blocks${lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`;
     const win: [number, number] = selection ?? [Math.max(0, store.t - GANTT_WINDOW_S), Math.max(store.t, 1)];
     gantt.xDomain(win).now(store.t);
-    gantt($(el, "#gantt-chart"));
+    timed("gantt", () => gantt($(el, "#gantt-chart")));
     const shown = gantt.shown();
     $(el, "#gantt-note").textContent = `${selection ? "selected range" : `last ${GANTT_WINDOW_S} s`} · showing ${int(shown.rows)} of ${int(shown.inWindow)} requests`;
-    const inWin = store.snapshots.filter((s) => s.t >= win[0] && s.t <= win[1]);
+    const inWin = store.snapshots.slice(lowerBound(store.snapshots, win[0]));
     const ds = downsampleMax(inWin, (s) => s.t, (s) => s.numRunning + s.numWaiting, 400);
     counts.xDomain(win).series([
       { key: "running", label: "running", color: okabeIto.blue, values: ds.map((s) => ({ x: s.t, y: s.numRunning })) },
       { key: "waiting", label: "waiting", color: okabeIto.orange, values: ds.map((s) => ({ x: s.t, y: s.numWaiting })) },
     ]);
-    counts($(el, "#counts-chart"));
-    metrics.update(store);
+    timed("counts", () => counts($(el, "#counts-chart")));
+    timed("metrics", () => metrics.update(store));
   }
 
   const log: string[] = [];
   function onMessage(m: ServerMessage) {
-    store.apply(m);
+    timed("apply", () => store.apply(m));
     if (m.type === "hello") {
       if (m.state === "created") send({ type: "play" });
     } else if (m.type === "frame") {
@@ -212,7 +238,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   // The default run (or the URL's config) starts as soon as the config panel has validated its values.
   queueMicrotask(() => void start(config.value()));
 
-  (window as unknown as { __vramscope?: unknown }).__vramscope = { store, send, gantt, blocks };
+  (window as unknown as { __vramscope?: unknown }).__vramscope = { store, send, gantt, blocks, timings };
 
   return {
     el,
@@ -237,6 +263,17 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       if (ownRunId) void deleteRun(ownRunId);
     },
   };
+}
+
+/** First index whose snapshot time is ≥ t (snapshots are sorted, STORE-1). */
+function lowerBound(s: readonly { t: number }[], t: number): number {
+  let lo = 0, hi = s.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s[mid].t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {

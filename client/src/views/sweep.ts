@@ -52,7 +52,7 @@ export function sweepView(): View {
         </section>
         <section class="panel" aria-labelledby="sw-t-h">
           <div class="panel-head"><h2 id="sw-t-h">Points</h2></div>
-          <div style="overflow:auto;max-height:320px"><table class="data" id="sw-table"></table></div>
+          <div style="overflow:auto;max-height:320px" tabindex="0" role="region" aria-label="sweep points table"><table class="data" id="sw-table"></table></div>
         </section>
       </div>
       <div class="col" id="sw-side"></div>

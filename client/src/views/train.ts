@@ -94,7 +94,7 @@ export function trainView(): View {
         </section>
         <section class="panel" aria-labelledby="tr-t-h">
           <div class="panel-head"><h2 id="tr-t-h">Per-device accounting at each device's peak</h2></div>
-          <div style="overflow:auto"><table class="data" id="tr-table"></table></div>
+          <div style="overflow:auto" tabindex="0" role="region" aria-label="per-device accounting table"><table class="data" id="tr-table"></table></div>
           <div id="tr-suggest" class="note"></div>
           <pre class="loglines" id="tr-notes"></pre>
         </section>
