@@ -196,3 +196,42 @@ describe("shard merge", () => {
     expect(() => mergeSweepResults([{ foo: 1 } as never], ["x.json"])).toThrow(/x.json is not a vramscope sweep --json result/);
   });
 });
+
+describe("recommendation properties (random tables)", () => {
+  it("the chosen point qualifies, and no qualifying point in the cheapest band has a smaller budget", async () => {
+    const fc = (await import("fast-check")).default;
+    const pointArb = fc.record({
+      ttft: fc.double({ min: 0.1, max: 5, noNaN: true }),
+      tpot: fc.double({ min: 0.01, max: 0.2, noNaN: true }),
+      mem: fc.integer({ min: 1, max: 80 }),
+      cost: fc.option(fc.double({ min: 0.1, max: 3, noNaN: true }), { nil: null }),
+      gpus: fc.integer({ min: 1, max: 4 }),
+      feasible: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(pointArb, { minLength: 1, maxLength: 12 }), (rows) => {
+        const pts: PointResult[] = rows.map((r, i) =>
+          r.feasible
+            ? pt(i, { "max-num-seqs": i + 1 }, { ttft: r.ttft, tpot: r.tpot, memoryBudgetBytes: r.mem * GiB, costPerMillionOutputTokens: r.cost, numGpus: r.gpus })
+            : { index: i, params: { "max-num-seqs": i + 1 }, feasible: false, reason: "no room" },
+        );
+        const r = recommend(pts, slo, []);
+        const ok = pts.filter((p) => p.feasible && p.metrics!.ttft.p99 <= slo.ttftP99 && p.metrics!.tpot.p99 <= slo.tpotP99);
+        expect(r.qualifying).toBe(ok.length);
+        if (ok.length === 0) {
+          expect(r.point).toBeNull();
+          return;
+        }
+        const c = r.point!;
+        expect(ok).toContain(c);
+        const priced = ok.every((p) => p.metrics!.costPerMillionOutputTokens !== null);
+        const band = priced
+          ? ok.filter((p) => p.metrics!.costPerMillionOutputTokens! <= Math.min(...ok.map((q) => q.metrics!.costPerMillionOutputTokens!)) * 1.01)
+          : ok.filter((p) => p.metrics!.numGpus === Math.min(...ok.map((q) => q.metrics!.numGpus)));
+        expect(band).toContain(c);
+        for (const p of band) expect(p.metrics!.memoryBudgetBytes).toBeGreaterThanOrEqual(c.metrics!.memoryBudgetBytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
