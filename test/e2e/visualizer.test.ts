@@ -156,12 +156,12 @@ describe("Train and RL views", () => {
     const { page, errors } = await open("/?view=rl");
     await expect.poll(() => page.getByTestId("rl-peak").textContent(), { timeout: 20_000 }).toBe(peak);
     expect(await page.getByTestId("rl-peak").getAttribute("data-bytes")).toBe(String(json.peakBytesPerGpu));
-    // A KL term (β > 0) brings the frozen reference model in: the view recomputes to what the CLI gives with --beta.
-    const kl = JSON.parse(cli([...args, "--beta", "0.04", "--json"]));
-    expect(kl.peakBytesPerGpu).not.toBe(json.peakBytesPerGpu);
-    await page.getByLabel("KL β").fill("0.04");
-    await expect.poll(() => page.getByTestId("rl-peak").textContent(), { timeout: 20_000 }).toBe(formatGiB(kl.peakBytesPerGpu));
-    expect(page.url()).toContain("beta=0.04");
+    // Switching the algorithm recomputes: DPO (policy + frozen reference, no rollout engine) as `--algo dpo` gives.
+    const dpo = JSON.parse(cli(["rl", "--algo", "dpo", ...args.slice(3), "--json"]));
+    expect(dpo.peakBytesPerGpu).not.toBe(json.peakBytesPerGpu);
+    await page.getByLabel("algorithm").selectOption("dpo");
+    await expect.poll(() => page.getByTestId("rl-peak").textContent(), { timeout: 20_000 }).toBe(formatGiB(dpo.peakBytesPerGpu));
+    expect(page.url()).toContain("algo=dpo");
     expect(errors).toEqual([]);
     await page.close();
   });
