@@ -33,7 +33,7 @@ export const trainingEngine: TrainingAdapter = (input) => {
     numGpus: input.numGpus,
     microBatchSize: input.microBatchSize,
     seqLen: input.seqLen,
-    gpu: input.gpu,
+    // No `gpu`: the verdict (and its re-run suggestions) is the RL report's, over the whole timeline.
     ...(score ? { loss: "fused" as const } : {}),
   };
   const resolved = resolveTrainingConfig(cfg);
