@@ -57,3 +57,29 @@ describe("run kind: train", () => {
     expect((await z.json()).field).toBe("config.zeroStage");
   });
 });
+
+describe("run kind: rl", () => {
+  it("plays one GRPO iteration's timeline; its peak is the report's peak", async () => {
+    const id = await createRun(server.url, { kind: "rl", speed: "max" });
+    const c = connect(server.url, id);
+    const summary = await c.waitFor((m) => m.type === "summary", 30_000);
+    const result = (summary as { result: { algorithm: string; peakBytesPerGpu: number; fits: boolean; gpuMemoryBytes: number; roles: { name: string }[] } }).result;
+    expect(result.algorithm).toBe("grpo");
+    const events = c.of("frame").flatMap((f) => f.extra ?? []) as { index: number; phase: string; total: number }[];
+    expect(events.length).toBeGreaterThan(10);
+    events.forEach((e, i) => expect(e.index).toBe(i));
+    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(["generate", "score", "train", "sync"]));
+    expect(Math.max(...events.map((e) => e.total))).toBe(result.peakBytesPerGpu);
+    expect(result.fits).toBe(result.peakBytesPerGpu <= result.gpuMemoryBytes);
+    // GRPO with β = 0 holds no reference model and no critic: the policy and the rollout engine only.
+    expect(result.roles.map((r) => r.name).sort()).toEqual(["policy", "rollout-engine"]);
+  });
+
+  it("a configuration the simulator refuses fails the run with the simulator's message", async () => {
+    // 70B policy, full AdamW states on one 80 GB GPU with the rollout engine beside it: no room for any KV cache.
+    const id = await createRun(server.url, { kind: "rl", config: { model: "meta-llama/Llama-3.1-70B-Instruct" } });
+    const c = connect(server.url, id);
+    const failed = await c.waitFor((m) => m.type === "state" && m.state === "failed", 30_000);
+    expect(failed.type === "state" && failed.message).toMatch(/--rollout-gpu-memory-utilization|does not fit|no memory/);
+  });
+});
