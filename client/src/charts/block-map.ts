@@ -3,7 +3,8 @@
  * the whole map writes at most width×height pixels into one ImageData, ~1 ms).
  *
  * Channels: state (free = background, in use = a hue per owning request, cached-free = pale blue, the null block
- * = darkest), flash (eviction: vermillion; prefix hit: bluish green; fading over `flashMs` of wall time). Cell
+ * = darkest), flash (eviction: the text colour; prefix hit: bluish green; fading over `flashMs` of wall time),
+ * highlight (one request's blocks at full colour, the rest dimmed — linked to the Gantt's hover). Cell
  * size adapts so the whole pool fits the box (down to 1 px per block; past that, "showing N of M").
  * Hover names the block (`blk17`), its state, owner (`req-42`), hash-chain position, ref count, last touch and how
  * it was allocated.
@@ -23,6 +24,8 @@ export interface BlockMap {
   /** Fixed width in px; null reads the container's width. */
   width(): number | null; width(w: number | null): BlockMap;
   flashMs(): number; flashMs(ms: number): BlockMap;
+  /** A request whose blocks stay bright while every other cell is dimmed; null = none. */
+  highlight(): number | null; highlight(reqId: number | null): BlockMap;
   title(): string; title(s: string): BlockMap;
   /** Cell size and grid of the last draw, for tests and hover. */
   layout(): { cell: number; cols: number; rows: number; shown: number };
@@ -35,12 +38,13 @@ export function blockMap(): BlockMap {
   let blocks = new BlockStateMap();
   let height = 220;
   let fixedWidth: number | null = null;
-  let flashMs = 700;
+  let flashMs = 450;
   let title = "KV cache block map";
   let lastVersion = -1;
   let lastKey = "";
   let lay = { cell: 1, cols: 1, rows: 1, shown: 0, gap: 0 };
   let flashing = false;
+  let highlight: number | null = null;
 
   const map = ((container: HTMLElement, now = performance.now()) => {
     const width = Math.max(100, Math.floor(fixedWidth ?? (container.clientWidth || 600)));
@@ -67,7 +71,7 @@ export function blockMap(): BlockMap {
     lay = { cell, cols, rows, shown, gap };
     const h = Math.max(cell, rows * cell);
     const theme = document.documentElement.dataset.theme ?? "dark";
-    const key = `${width}x${h}:${cell}:${n}:${theme}`;
+    const key = `${width}x${h}:${cell}:${n}:${theme}:${highlight}`;
     if (!flashing && blocks.version === lastVersion && key === lastKey) return;
     if (canvas.width !== width || canvas.height !== h) {
       canvas.width = width;
@@ -89,7 +93,8 @@ export function blockMap(): BlockMap {
     const nul = rgb(cssVar("--cell-null", "#000000"));
     const cached = mix(bg, rgb(okabeIto.skyBlue), 0.55);
     const hues = Array.from({ length: REQUEST_HUE_COUNT }, (_, i) => rgb(requestHue(i)));
-    const evict = rgb(okabeIto.vermillion);
+    // Eviction flashes toward the text colour (white on dark, black on light): a pop no request hue can mimic.
+    const evict = rgb(cssVar("--text", "#e6e8ee"));
     const hit = rgb(okabeIto.bluishGreen);
     px.fill(pack(bg));
     flashing = false;
@@ -104,6 +109,7 @@ export function blockMap(): BlockMap {
         flashing = true;
         c = mix(c, flashKind[i] === FLASH_EVICT ? evict : flashKind[i] === FLASH_HIT ? hit : c, 1 - age / flashMs);
       }
+      if (highlight !== null && !(s === USED && owner[i] === highlight)) c = mix(c, bg, 0.75);
       const v = pack(c);
       const x0 = (i % cols) * cell;
       const y0 = Math.floor(i / cols) * cell;
@@ -148,6 +154,7 @@ export function blockMap(): BlockMap {
   map.blocks = acc(() => blocks, (v) => (blocks = v)) as BlockMap["blocks"];
   map.height = acc(() => height, (v) => (height = v)) as BlockMap["height"];
   map.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as BlockMap["width"];
+  map.highlight = acc(() => highlight, (v) => (highlight = v)) as BlockMap["highlight"];
   map.flashMs = acc(() => flashMs, (v) => (flashMs = v)) as BlockMap["flashMs"];
   map.title = acc(() => title, (v) => (title = v)) as BlockMap["title"];
   map.layout = () => ({ cell: lay.cell, cols: lay.cols, rows: lay.rows, shown: lay.shown });

@@ -22,7 +22,7 @@ export function histogram(): Histogram {
   let values: readonly number[] = [];
   let color = "#0072B2";
   let label = "value";
-  let height = 62;
+  let height = 66;
   let bins = 24;
   let marks: { x: number; label: string }[] = [];
   let unit = "";
@@ -36,7 +36,7 @@ export function histogram(): Histogram {
       svg.append("g").attr("class", "axis x-axis");
     }
     svg.attr("width", width).attr("height", height).attr("aria-label", `${label} histogram of ${values.length} values`);
-    const axisH = 14;
+    const axisH = 18;
     const ih = height - axisH;
     const ext = d3.extent(values) as [number | undefined, number | undefined];
     const lo = Math.min(0, ext[0] ?? 0);

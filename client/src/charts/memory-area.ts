@@ -62,7 +62,7 @@ export function memoryArea(): MemoryArea {
       budget
         ? [
             { y: budget.totalBytes, label: `device ${gib(budget.totalBytes, 1)}`, color: okabeIto.vermillion },
-            { y: budget.requestedBytes, label: `budget ${gib(budget.requestedBytes, 1)}`, color: okabeIto.yellow, dash: "5,3" },
+            { y: budget.requestedBytes, label: `budget ${gib(budget.requestedBytes, 1)}`, color: "var(--budget-line)", dash: "5,3" },
           ]
         : [],
     );

@@ -28,6 +28,8 @@ export interface RequestGantt {
   /** Fixed width in px; null reads the container's width. */
   width(): number | null; width(w: number | null): RequestGantt;
   rowHeight(): number; rowHeight(h: number): RequestGantt;
+  /** Called with the request under the pointer (null when none): links the Gantt to the block map. */
+  onHover(): ((reqId: number | null) => void) | null; onHover(f: ((reqId: number | null) => void) | null): RequestGantt;
   /** Requests drawn and requests in the window at the last draw. */
   shown(): { rows: number; inWindow: number };
 }
@@ -46,6 +48,7 @@ export function requestGantt(): RequestGantt {
   let now = 0;
   let height = 240;
   let fixedWidth: number | null = null;
+  let hoverCb: ((reqId: number | null) => void) | null = null;
   let rowHeight = 7;
   let placed: { r: RequestTrack; lane: number; end: number }[] = [];
   let shownCount = 0;
@@ -69,7 +72,10 @@ export function requestGantt(): RequestGantt {
       svg.append("g").attr("class", "axis x-axis");
       svg.append("text").attr("class", "axis-title");
       canvas.addEventListener("pointermove", (ev) => onHover(canvas!, ev));
-      canvas.addEventListener("pointerleave", hideTooltip);
+      canvas.addEventListener("pointerleave", () => {
+        hideTooltip();
+        hoverCb?.(null);
+      });
     }
     const plotH = height - axisH;
     const dpr = Math.min(2, window.devicePixelRatio || 1);
@@ -162,8 +168,12 @@ export function requestGantt(): RequestGantt {
     const t = xScale.invert(ev.clientX - r.left);
     const tol = (xDomain[1] - xDomain[0]) / 200;
     const hit = placed.find((p) => p.lane === lane && t >= p.r.arrival - tol && t <= p.end + tol);
-    if (!hit) return hideTooltip();
+    if (!hit) {
+      hoverCb?.(null);
+      return hideTooltip();
+    }
     const req = hit.r;
+    hoverCb?.(req.id);
     const ttft = req.firstToken !== null ? req.firstToken - req.arrival : null;
     const tpot = req.finished !== null && req.firstToken !== null && req.outputTokens > 1 ? (req.finished - req.firstToken) / (req.outputTokens - 1) : null;
     const rowsT: [string, string, string?][] = [
@@ -194,6 +204,7 @@ export function requestGantt(): RequestGantt {
   gantt.height = acc(() => height, (v) => (height = v)) as RequestGantt["height"];
   gantt.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as RequestGantt["width"];
   gantt.rowHeight = acc(() => rowHeight, (v) => (rowHeight = v)) as RequestGantt["rowHeight"];
+  gantt.onHover = acc(() => hoverCb, (v) => (hoverCb = v)) as RequestGantt["onHover"];
   gantt.shown = () => ({ rows: shownCount, inWindow });
   return gantt;
 }

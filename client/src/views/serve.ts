@@ -40,7 +40,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
         </section>
         <div class="two">
           <section class="panel" aria-labelledby="blk-h">
-            <div class="panel-head"><h2 id="blk-h">KV block map</h2><span class="aside num" id="blk-count"></span></div>
+            <div class="panel-head"><h2 id="blk-h">KV block map</h2><span class="muted" id="blk-hl" aria-live="polite"></span><span class="aside num" id="blk-count"></span></div>
             <div class="legend" id="blk-legend"></div>
             <div class="chart" id="blk-chart" data-testid="block-map"></div>
           </section>
@@ -74,7 +74,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   $(el, "#mem-legend").innerHTML =
     legendHtml(MEMORY_KEYS.map((k) => ({ label: MEMORY_LABELS[k], color: k === "kvFreeBytes" ? "var(--cell-free)" : servingComponentColors[k] }))) +
     legendHtml([
-      { label: "budget (util × total)", color: okabeIto.yellow, outline: true },
+      { label: "budget (util × total)", color: "var(--budget-line)", outline: true },
       { label: "device total", color: okabeIto.vermillion, outline: true },
       { label: "▲ preemption", color: markerColors.preemption },
       { label: "| eviction", color: markerColors.eviction },
@@ -83,7 +83,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     { label: "free", color: "var(--cell-free)" },
     { label: "in use (hue = request)", color: requestHue(0) },
     { label: "cached-free (evictable)", color: okabeIto.skyBlue },
-    { label: "flash: eviction", color: okabeIto.vermillion },
+    { label: "flash: eviction", color: "var(--text)" },
     { label: "flash: prefix hit", color: okabeIto.bluishGreen },
   ]);
   $(el, "#gantt-legend").innerHTML = legendHtml([
@@ -103,6 +103,11 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     });
   const blocks = blockMap().blocks(store.blocks).height(190);
   const gantt = requestGantt().tracker(store.requests).height(230).rowHeight(5);
+  gantt.onHover((reqId) => {
+    if (blocks.highlight() === reqId) return;
+    blocks.highlight(reqId);
+    $(el, "#blk-hl").textContent = reqId === null ? "" : `highlighting req-${reqId}'s blocks`;
+  });
   const counts = lineChart().height(120).integerY(true).yFormat((v) => String(Math.round(v))).xLabel("simulated time (s)").yLabel("requests").title("Running and waiting requests over time").step(true);
   counts.hover((t) => {
     const s = store.snapshotAt(t);
@@ -185,7 +190,13 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       for (const e of m.events) {
         if (e.type === "preempted") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} preempted, ${e.lostTokens} tokens to recompute`);
         else if (e.type === "rejected") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} rejected: ${e.reason}`);
-        else if (e.type === "blocks_evicted") log.push(`t=${e.t.toFixed(3)}s  evicted ${e.blockIds.length} cached blocks (${e.blockIds.slice(0, 6).map((b) => `blk${b}`).join(", ")}${e.blockIds.length > 6 ? ", …" : ""})`);
+      }
+      // Evictions are steady-state once the cache is full (LRU reuse of cached-free blocks): one line per frame.
+      const ev = m.events.filter((e) => e.type === "blocks_evicted") as { t: number; blockIds: number[] }[];
+      const n = ev.reduce((s, e) => s + e.blockIds.length, 0);
+      if (n > 0) {
+        const ids = ev.flatMap((e) => e.blockIds);
+        log.push(`t=${ev[0].t.toFixed(3)}…${ev[ev.length - 1].t.toFixed(3)}s  evicted ${n} cached blocks in ${ev.length} steps (${ids.slice(0, 5).map((b) => `blk${b}`).join(", ")}${ids.length > 5 ? ", …" : ""})`);
       }
       if (log.length > 400) log.splice(0, log.length - 200);
     } else if (m.type === "error") {
