@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,9 +56,14 @@ async function bundleWorker(url: URL): Promise<string | null> {
       write: false,
       logLevel: "silent",
     });
-    const dir = mkdtempSync(join(tmpdir(), "vramscope-sweep-"));
-    const file = join(dir, "sweep-worker.mjs");
-    writeFileSync(file, out.outputFiles[0].text);
+    // Named by content: one file per version of the sources, reused by later runs instead of piling up in /tmp.
+    const text = out.outputFiles[0].text;
+    const file = join(tmpdir(), `vramscope-sweep-worker-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.mjs`);
+    if (!existsSync(file)) {
+      const partial = `${file}.${process.pid}.tmp`;
+      writeFileSync(partial, text);
+      renameSync(partial, file);
+    }
     return file;
   } catch {
     return null;
