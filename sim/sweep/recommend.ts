@@ -29,7 +29,8 @@ export function recommend(points: readonly PointResult[], slo: Slo, knees: reado
     } else {
       const min = Math.min(...qualifying.map((p) => p.metrics!.numGpus));
       pool = qualifying.filter((p) => p.metrics!.numGpus === min);
-      rankedBy.push("fewest GPUs");
+      const some = qualifying.some((p) => p.metrics!.costPerMillionOutputTokens !== null);
+      rankedBy.push(some ? "fewest GPUs (cost not ranked: --gpu-hour-price missing for some qualifying GPUs)" : "fewest GPUs");
     }
     rankedBy.push("smallest memory budget", "highest goodput", "lowest point index");
     pool.sort(

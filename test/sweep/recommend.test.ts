@@ -109,6 +109,12 @@ describe("recommendation across GPUs: the cheapest configuration", () => {
     noPrice[0] = { ...noPrice[0], metrics: { ...noPrice[0].metrics!, numGpus: 2 } };
     // Qualifying: #0 (2 GPUs), #2, #4, #5 (1 GPU); smallest 1-GPU budget is #4 (33.6 GiB).
     expect(recommend(noPrice, slo, []).point?.index).toBe(4);
+    expect(recommend(noPrice, slo, []).rankedBy[0]).toBe("fewest GPUs");
+  });
+
+  it("says when prices are missing for some qualifying GPUs", () => {
+    const partly = points.map((p, i) => (i === 4 ? { ...p, metrics: { ...p.metrics!, costPerMillionOutputTokens: null } } : p));
+    expect(recommend(partly, slo, []).rankedBy[0]).toMatch(/cost not ranked: --gpu-hour-price missing/);
   });
 
   it("computes cost per million output tokens from the hourly price", () => {
