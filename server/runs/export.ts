@@ -19,6 +19,8 @@ export type Exporter = (run: Run, format: ExportFormat, table?: "requests" | "me
 
 export function createExporter(opts: { workerMemoryMb: number }): Exporter {
   return async (run, format, table = "requests") => {
+    if (run.kind.exportable === false)
+      throw new UserError(`runs of kind ${run.kind.name} have no export; their result is in GET /api/runs/${run.id}`, { field: "format" });
     if (run.state === "created") throw new UserError(`run ${run.id} has not started yet; nothing to export`, { field: "id" });
     let failure: string | null = null;
     const host = new WorkerHost({ maxOldGenerationSizeMb: opts.workerMemoryMb, onFail: (m) => (failure = m) });

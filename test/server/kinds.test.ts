@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, createRun, testServer } from "./helpers.ts";
+import { connect, createRun, nativeTrace, testServer, uploadTrace } from "./helpers.ts";
 
 let server: Awaited<ReturnType<typeof testServer>>;
 beforeAll(async () => {
@@ -81,5 +81,52 @@ describe("run kind: rl", () => {
     const c = connect(server.url, id);
     const failed = await c.waitFor((m) => m.type === "state" && m.state === "failed", 30_000);
     expect(failed.type === "state" && failed.message).toMatch(/--rollout-gpu-memory-utilization|does not fit|no memory/);
+  });
+});
+
+describe("run kind: sweep", () => {
+  it("streams one point per step and ends with the sweep result", async () => {
+    const trace = await uploadTrace(server.url, nativeTrace(4, 1, 100, 3));
+    const id = await createRun(server.url, {
+      kind: "sweep",
+      speed: "max",
+      config: { trace, stepTimeS: 0.01, vary: ["gpu-memory-utilization=0.5,0.9"], gpuHourPrice: ["H100-SXM-80GB=2"] },
+    });
+    const c = connect(server.url, id);
+    const summary = await c.waitFor((m) => m.type === "summary", 30_000);
+    const points = c.of("frame").flatMap((f) => f.extra ?? []) as {
+      index: number;
+      params: Record<string, number>;
+      feasible: boolean;
+      metrics: { completed: number; simulatedSeconds: number; memoryBudgetBytes: number; costPerHour: number };
+    }[];
+    expect(points.map((p) => p.index)).toEqual([0, 1]);
+    expect(points.map((p) => p.params["gpu-memory-utilization"])).toEqual([0.5, 0.9]);
+    for (const p of points) {
+      expect(p.feasible).toBe(true);
+      // Same 4 requests as the replay test (alone, 3 steps of 0.01 s each): done at 3.03 s whatever the memory.
+      expect(p.metrics.completed).toBe(4);
+      expect(p.metrics.simulatedSeconds).toBeCloseTo(3.03, 9);
+      expect(p.metrics.costPerHour).toBe(2); // 1 GPU × $2/h
+    }
+    // util × total: 0.5 × 85,029,615,043 B and 0.9 × the same.
+    expect(Math.abs(points[0].metrics.memoryBudgetBytes - 42_514_807_521.5)).toBeLessThanOrEqual(1);
+    expect(Math.abs(points[1].metrics.memoryBudgetBytes - 76_526_653_538.7)).toBeLessThanOrEqual(1);
+    const result = (summary as { result: { totalPoints: number; points: unknown[] } }).result;
+    expect(result.totalPoints).toBe(2);
+    expect(result.points).toEqual(points);
+    const ex = await fetch(`${server.url}/api/runs/${id}/export?format=json`);
+    expect(ex.status).toBe(400);
+    expect((await ex.json()).field).toBe("format");
+  });
+
+  it("rejects a bad --vary naming config.vary", async () => {
+    const r = await fetch(`${server.url}/api/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "sweep", config: { vary: ["colour=red"] } }),
+    });
+    expect(r.status).toBe(400);
+    expect((await r.json()).field).toBe("config.vary");
   });
 });

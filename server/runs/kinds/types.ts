@@ -35,6 +35,8 @@ export interface RunKind {
   description: string;
   /** Schema of the `config` object of `POST /api/runs` for this kind (every field optional: defaults fill in). */
   configSchema: TSchema;
+  /** False when the sim module has no `createRecording` (GET …/export answers 400). Default true. */
+  exportable?: boolean;
   /** V8 heap limit of this kind's workers, MiB (default: the server's `workerMemoryMb`). */
   workerMemoryMb?: number;
   /** The worker half: a module exporting `createSimulation` ({@link SimulationFactory}). */
