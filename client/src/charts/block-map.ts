@@ -91,7 +91,7 @@ export function blockMap(): BlockMap {
     const bg = rgb(cssVar("--panel", "#171a21"));
     const free = rgb(cssVar("--cell-free", "#262b35"));
     const nul = rgb(cssVar("--cell-null", "#000000"));
-    const cached = mix(bg, rgb(okabeIto.skyBlue), 0.55);
+    const cached = mix(bg, rgb(okabeIto.skyBlue), 0.4);
     const hues = Array.from({ length: REQUEST_HUE_COUNT }, (_, i) => rgb(requestHue(i)));
     // Eviction flashes toward the text colour (white on dark, black on light): a pop no request hue can mimic.
     const evict = rgb(cssVar("--text", "#e6e8ee"));

@@ -101,7 +101,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       selection = sel;
       drawAll(true);
     });
-  const blocks = blockMap().blocks(store.blocks).height(190);
+  const blocks = blockMap().blocks(store.blocks).height(262);
   const gantt = requestGantt().tracker(store.requests).height(230).rowHeight(5);
   gantt.onHover((reqId) => {
     if (blocks.highlight() === reqId) return;
