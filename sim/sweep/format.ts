@@ -105,7 +105,8 @@ export function sweepText(r: SweepResult): string {
   const k = r.recommendation.knee;
   if (k) {
     const curve = k.curve.map(([x, y]) => `${x}:${y}`).join(" ");
-    lines.push(`preemption curve over ${k.param} (${curve})` + (k.knee ? `: knee at ${k.knee.value} (${k.knee.preemptions} preemptions)` : ": no knee (flat)"));
+    const free = k.preemptionFreeFrom !== null ? `; no preemptions from ${k.preemptionFreeFrom}` : "";
+    lines.push(`preemption curve over ${k.param} (${curve})` + (k.knee ? `: knee at ${k.knee.value} (${k.knee.preemptions} preemptions)` : ": no knee (flat)") + free);
   }
   return lines.join("\n") + "\n";
 }

@@ -4,7 +4,7 @@ export { parseVary, parseVaryList, pointParams, cartesianProduct, productSize, t
 export { parseShard, shardIndices, type Shard } from "./shard.ts";
 export { parsePrices, priceFor } from "./prices.ts";
 export { pointMetrics, sloViolations, meetsRequestSlo, costPerMillionTokens } from "./metrics.ts";
-export { kneedle, preemptionKnees, memoryAxis, kneeFor } from "./knee.ts";
+export { kneedle, preemptionKnees, preemptionFreeFrom, memoryAxis, kneeFor } from "./knee.ts";
 export { recommend, COST_TIE } from "./recommend.ts";
 export { assembleResult, mergeSweepResults } from "./merge.ts";
 export { runPoint, runSweepSequential, pointInput, scaleArrivals, type SequentialOptions } from "./run.ts";

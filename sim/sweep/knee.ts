@@ -34,6 +34,13 @@ export function kneedle(full: readonly [number, number][]): { value: number; pre
   return best < 0 ? null : { value: xs[best], preemptions: ys[best], index: best + start };
 }
 
+/** The smallest x from which the curve stays at zero preemptions (ascending x), or null. */
+export function preemptionFreeFrom(curve: readonly [number, number][]): number | null {
+  let from: number | null = null;
+  for (let i = curve.length - 1; i >= 0 && curve[i][1] === 0; i--) from = curve[i][0];
+  return from;
+}
+
 /** The varied memory parameter that is the curve's x-axis (the first of MEMORY_PARAMS varied), or null. */
 export function memoryAxis(vary: readonly VaryParam[]): string | null {
   for (const name of MEMORY_PARAMS) if (vary.some((p) => p.name === name && p.values.length > 1)) return name;
@@ -62,7 +69,7 @@ export function preemptionKnees(points: readonly PointResult[], vary: readonly V
       .map((p) => [Number(p.params[axis]), p.metrics!.preemptions] as [number, number])
       .sort((a, b) => a[0] - b[0]);
     const fixed = Object.fromEntries(Object.entries(g[0].params).filter(([k]) => k !== axis));
-    out.push({ param: axis, fixed, curve, knee: kneedle(curve) });
+    out.push({ param: axis, fixed, curve, knee: kneedle(curve), preemptionFreeFrom: preemptionFreeFrom(curve) });
   }
   return out;
 }

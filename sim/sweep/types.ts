@@ -73,6 +73,8 @@ export interface Knee {
   curve: [number, number][];
   /** Where it bends, or null when the curve is flat (no preemptions, or equally many everywhere). */
   knee: { value: number; preemptions: number; index: number } | null;
+  /** The smallest value from which every larger one has no preemptions, or null when the largest still preempts. */
+  preemptionFreeFrom: number | null;
 }
 
 export interface Recommendation {

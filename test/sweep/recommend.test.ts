@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kneedle, preemptionKnees } from "../../sim/sweep/knee.ts";
+import { kneedle, preemptionFreeFrom, preemptionKnees } from "../../sim/sweep/knee.ts";
 import { assembleResult, mergeSweepResults } from "../../sim/sweep/merge.ts";
 import { costPerMillionTokens } from "../../sim/sweep/metrics.ts";
 import { parsePrices, priceFor } from "../../sim/sweep/prices.ts";
@@ -64,6 +64,9 @@ describe("recommendation: smallest memory budget meeting the SLOs", () => {
     expect(knees).toHaveLength(1);
     expect(knees[0].curve).toEqual([[0.5, 400], [0.6, 120], [0.7, 30], [0.8, 25], [0.9, 24]]);
     expect(knees[0].knee).toEqual({ value: 0.6, preemptions: 120, index: 1 });
+    // 24 preemptions remain at 0.9: never preemption-free in this range.
+    expect(knees[0].preemptionFreeFrom).toBeNull();
+    expect(preemptionFreeFrom([[0.5, 9], [0.6, 0], [0.7, 3], [0.8, 0], [0.9, 0]])).toBe(0.8);
     expect(recommend(points, slo, knees).knee?.knee?.value).toBe(0.6);
   });
 
