@@ -179,7 +179,8 @@ describe("every view", () => {
   ];
   for (const [name, path, ready] of views) {
     it(`${name}: no serious or critical axe-core violations, screenshot saved, no console errors`, async () => {
-      const { page, errors } = await open(path);
+      // The theme is remembered in localStorage across pages: pin it through the URL for the dark screenshot.
+      const { page, errors } = await open(`${path}${path.includes("?") ? "&" : "?"}theme=dark`);
       await ready(page);
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -194,6 +195,8 @@ describe("every view", () => {
       expect(violations.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
       // Light theme too: the palette and contrast must hold in both.
       await page.keyboard.press("t");
+      await page.waitForFunction(() => document.documentElement.dataset.theme === "light");
+      expect(page.url()).toContain("theme=light");
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(ARTIFACTS, `${name}-light.png`), fullPage: false });
       const light = await page.evaluate(async () => {
