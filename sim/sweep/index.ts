@@ -7,7 +7,7 @@ export { pointMetrics, sloViolations, meetsRequestSlo, costPerMillionTokens } fr
 export { kneedle, preemptionKnees, preemptionFreeFrom, memoryAxis, kneeFor } from "./knee.ts";
 export { recommend, COST_TIE } from "./recommend.ts";
 export { assembleResult, mergeSweepResults } from "./merge.ts";
-export { runPoint, runSweepSequential, pointInput, scaleArrivals, type SequentialOptions } from "./run.ts";
+export { runPoint, runSweepSequential, sweepPoints, pointInput, scaleArrivals, type SequentialOptions } from "./run.ts";
 export { fitCostModel, parseCalibrationText, type CalibrationFit, type CalibrationPoint } from "./calibrate.ts";
 export { sweepCsv, sweepText } from "./format.ts";
 export type * from "./types.ts";

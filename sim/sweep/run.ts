@@ -78,11 +78,19 @@ export interface SequentialOptions {
  */
 export function runSweepSequential(spec: SweepSpec, requests: readonly TraceRequest[], opts: SequentialOptions = {}): SweepResult {
   const total = productSize(spec.vary);
-  const indices = shardIndices(total, opts.shard);
   const points: PointResult[] = [];
-  for (const i of indices) {
-    points.push(runPoint(spec, i, requests));
+  const indices = shardIndices(total, opts.shard);
+  for (const p of sweepPoints(spec, requests, opts.shard)) {
+    points.push(p);
     opts.onProgress?.(points.length, indices.length);
   }
   return assembleResult(spec, total, opts.shard ?? null, points);
+}
+
+/**
+ * The points one at a time, for a caller that streams partial results (the server's run kind) or yields to an
+ * event loop between points; `assembleResult(spec, productSize(spec.vary), shard, points)` then gives the result.
+ */
+export function* sweepPoints(spec: SweepSpec, requests: readonly TraceRequest[], shard?: Shard | null): Generator<PointResult> {
+  for (const i of shardIndices(productSize(spec.vary), shard)) yield runPoint(spec, i, requests);
 }
