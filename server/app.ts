@@ -53,6 +53,8 @@ export interface ServerOptions {
   allowedOrigins?: string[];
   /** Folder of embedded traces (default the repo's traces/). */
   tracesDir?: URL;
+  /** Runs with no stream for this long are cancelled, except `start: "now"` ones (default 120 s). */
+  abandonAfterMs?: number;
   /** Parse the default trace at startup so the first run starts at once (default true). */
   warmDefaultTrace?: boolean;
 }
@@ -95,6 +97,7 @@ export async function buildApp(opts: ServerOptions = {}): Promise<AppContext> {
     maxQueued: 100,
     tickMs: limits.frameIntervalMs,
     workerMemoryMb,
+    abandonAfterMs: opts.abandonAfterMs ?? 120_000,
   });
   app.decorate("runs", manager);
   app.addHook("onClose", async () => manager.close());

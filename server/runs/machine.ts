@@ -41,7 +41,7 @@ export type RunEvent =
   | { type: "PROGRESS"; t: number }
   | { type: "FINISHED"; t: number }
   | { type: "FAIL"; message: string }
-  | { type: "CANCEL" };
+  | { type: "CANCEL"; message?: string };
 
 export interface RunInput {
   runId: string;
@@ -88,7 +88,7 @@ export const runMachine = setup({
   on: {
     // Accepted in every non-final state (final states accept nothing: MACH-1).
     FAIL: { target: ".failed", actions: assign({ message: ({ event }) => event.message }) },
-    CANCEL: { target: ".cancelled", actions: assign({ message: () => "cancelled" }) },
+    CANCEL: { target: ".cancelled", actions: assign({ message: ({ event }) => event.message ?? "cancelled" }) },
   },
   states: {
     created: {

@@ -24,6 +24,7 @@ export interface RunManagerOptions {
   maxQueued: number;
   tickMs: number;
   workerMemoryMb: number;
+  abandonAfterMs: number;
 }
 
 export interface CreateRunInput {
@@ -58,6 +59,7 @@ export class RunManager {
       metrics: this.opts.metrics,
       tickMs: this.opts.tickMs,
       workerMemoryMb: this.opts.workerMemoryMb,
+      abandonAfterMs: this.opts.abandonAfterMs,
       onEnded: (r) => this.onEnded(r),
     });
     this.runs.set(id, run);

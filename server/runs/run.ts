@@ -48,6 +48,11 @@ export interface RunInit {
   metrics: ServerMetrics;
   tickMs: number;
   workerMemoryMb: number;
+  /**
+   * A run nobody watches (no stream for this long) is cancelled, unless it was started with `start: "now"` (a
+   * script's run): a page reloaded twenty times must not leave twenty runs holding the worker slots.
+   */
+  abandonAfterMs: number;
   /** Called once when the run reaches a final state (the manager frees its slot). */
   onEnded: (run: Run) => void;
 }
@@ -89,6 +94,7 @@ export class Run {
   private ended = false;
   private lastState: RunState = "created";
   private lastRewound = false;
+  private abandonTimer: NodeJS.Timeout | null = null;
   private lastSpeed: Speed;
 
   constructor(init: RunInit) {
@@ -135,6 +141,22 @@ export class Run {
       error: (err) => this.fail(`run lifecycle error: ${String(err)}`),
     });
     this.actor.start();
+    this.armAbandon();
+  }
+
+  private armAbandon(): void {
+    if (this.init.start === "now" || this.isFinal || this.conns.size > 0 || this.abandonTimer) return;
+    this.abandonTimer = setTimeout(() => {
+      this.abandonTimer = null;
+      if (this.conns.size === 0 && !this.isFinal)
+        this.actor.send({ type: "CANCEL", message: `cancelled: no viewer for ${formatMs(this.init.abandonAfterMs)}` });
+    }, this.init.abandonAfterMs);
+    this.abandonTimer.unref();
+  }
+
+  private disarmAbandon(): void {
+    if (this.abandonTimer) clearTimeout(this.abandonTimer);
+    this.abandonTimer = null;
   }
 
   get state(): RunState {
@@ -214,6 +236,7 @@ export class Run {
 
   attach(conn: StreamConnection): void {
     this.conns.add(conn);
+    this.disarmAbandon();
     conn.send(this.hello(conn));
     if (this.queuePosition !== undefined)
       conn.send(this.stateMessage({ message: `queued at position ${this.queuePosition}: waiting for a free worker slot` }));
@@ -224,6 +247,7 @@ export class Run {
 
   detach(conn: StreamConnection): void {
     this.conns.delete(conn);
+    this.armAbandon();
     this.updateBlocksWanted();
   }
 
@@ -389,6 +413,7 @@ export class Run {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
+    this.disarmAbandon();
     this.commands = [];
     const host = this.host;
     this.host = null;
@@ -403,4 +428,8 @@ export class Run {
     this.host = null;
     await host?.terminate();
   }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }

@@ -98,3 +98,25 @@ describe("worker isolation", () => {
     }
   });
 });
+
+describe("abandoned runs", () => {
+  it("a run nobody watches is cancelled after the grace period; a script's run (start: now) is not", async () => {
+    const s = await testServer({ abandonAfterMs: 400 });
+    try {
+      const trace = await uploadTrace(s.url, nativeTrace(50, 1, 32, 2));
+      const never = await createRun(s.url, { kind: "replay", config: { trace } });
+      const left = await createRun(s.url, { kind: "replay", config: { trace } });
+      const script = await createRun(s.url, { kind: "replay", start: "now", speed: 1, config: { trace } });
+      const c = connect(s.url, left);
+      await c.waitFor((m) => m.type === "hello");
+      c.ws.close();
+      await sleep(1200);
+      const state = async (id: string) => (await (await fetch(`${s.url}/api/runs/${id}`)).json()) as { state: string; message?: string };
+      expect(await state(never)).toMatchObject({ state: "cancelled", message: "cancelled: no viewer for 400 ms" });
+      expect((await state(left)).state).toBe("cancelled");
+      expect((await state(script)).state).toBe("running");
+    } finally {
+      await s.close();
+    }
+  });
+});
