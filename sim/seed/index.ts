@@ -1,5 +1,5 @@
 import { inferenceSeedRows } from "./inference.ts";
-import { rlArticleRows } from "./rl.ts";
+import { rlSeedRows } from "./rl.ts";
 import { trainingSeedRows } from "./training.ts";
 import type { SeedRow } from "./types.ts";
 
@@ -7,5 +7,5 @@ export type { SeedRow } from "./types.ts";
 
 /** Every figure of the source article, recomputed (`vramscope seed`, the visualizer's Article view). */
 export function seedRows(): SeedRow[] {
-  return [...inferenceSeedRows(), ...trainingSeedRows(), ...rlArticleRows(null)];
+  return [...inferenceSeedRows(), ...trainingSeedRows(), ...rlSeedRows()];
 }
