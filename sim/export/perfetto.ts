@@ -8,7 +8,8 @@ import type { AnyRecording, Recording, TimelineRecording } from "./recording.ts"
  *   the previous one's end and timestamps are rounded monotonically;
  * - each request's lifetime is a nestable async slice (`b`/`e`, cat "request", id = request id) with its phases
  *   queued → prefill → decode, and "preempted" while it waits to be recomputed, nested inside;
- * - memory components are counters (`C`), one track each, emitted only when the value changes;
+ * - memory components are counters (`C`): one "memory (GiB)" counter with an arg per component (a track each in
+ *   Perfetto, a stacked chart in chrome://tracing), plus KV usage and running/waiting, emitted when a value changes;
  * - each preemption → resume is a flow (`s` → `f`, bound to the enclosing step slices);
  * - process and thread names come from metadata (`M`) events.
  * Timestamps are integer microseconds of simulated time; events are sorted by ts (metadata first), ties kept in
@@ -64,29 +65,41 @@ function finish(meta: TraceEvent[], body: TraceEvent[], otherData: Record<string
   return { traceEvents: [...meta, ...body], displayTimeUnit: "ms", otherData };
 }
 
-/** A counter track per component; a sample is emitted only when its value changed (and always the first). */
+/**
+ * Counter events, one per counter name, emitted only when one of its values changed (and always the first). A
+ * counter with several args is one event per instant: chrome://tracing stacks its series (memory components stack
+ * up to the reserved total), and Perfetto gives each arg its own track, named "<counter> <arg>".
+ */
 class Counters {
-  private last = new Map<string, number>();
+  private last = new Map<string, string>();
   constructor(private readonly out: TraceEvent[]) {}
-  set(name: string, ts: number, value: number): void {
-    if (this.last.get(name) === value) return;
-    this.last.set(name, value);
-    this.out.push({ name, ph: "C", ts, pid: PID, tid: 0, cat: "memory", args: { value } });
+  set(name: string, ts: number, values: Record<string, number>): void {
+    const key = JSON.stringify(values);
+    if (this.last.get(name) === key) return;
+    this.last.set(name, key);
+    this.out.push({ name, ph: "C", ts, pid: PID, tid: 0, cat: "memory", args: { ...values } });
   }
 }
 
 const GiB = 2 ** 30;
-const MEMORY_COUNTERS: [string, (s: MemorySnapshot) => number][] = [
-  ["weights (GiB)", (s) => s.weightsBytes / GiB],
-  ["activation reserve (GiB)", (s) => s.activationBytes / GiB],
-  ["non-torch (GiB)", (s) => s.nonTorchBytes / GiB],
-  ["KV used (GiB)", (s) => s.kvUsedBytes / GiB],
-  ["KV cached free (GiB)", (s) => s.kvCachedFreeBytes / GiB],
-  ["KV free (GiB)", (s) => s.kvFreeBytes / GiB],
-  ["KV usage (fraction)", (s) => s.kvUsage],
-  ["requests running", (s) => s.numRunning],
-  ["requests waiting", (s) => s.numWaiting],
-];
+/** Per snapshot: the memory components (GiB, stacked), KV usage and the request counts. */
+function snapshotCounters(s: MemorySnapshot): [string, Record<string, number>][] {
+  return [
+    [
+      "memory (GiB)",
+      {
+        weights: s.weightsBytes / GiB,
+        activation_reserve: s.activationBytes / GiB,
+        non_torch: s.nonTorchBytes / GiB,
+        kv_used: s.kvUsedBytes / GiB,
+        kv_cached_free: s.kvCachedFreeBytes / GiB,
+        kv_free: s.kvFreeBytes / GiB,
+      },
+    ],
+    ["KV usage", { fraction: s.kvUsage }],
+    ["requests", { running: s.numRunning, waiting: s.numWaiting }],
+  ];
+}
 
 type Phase = "queued" | "prefill" | "decode" | "preempted";
 
@@ -100,7 +113,7 @@ interface ReqState {
 function servingTrace(rec: Recording): TraceEventFile {
   const body: TraceEvent[] = [];
   const counters = new Counters(body);
-  for (const s of rec.snapshots) for (const [name, get] of MEMORY_COUNTERS) counters.set(name, us(s.t), get(s));
+  for (const s of rec.snapshots) for (const [name, values] of snapshotCounters(s)) counters.set(name, us(s.t), values);
 
   const reqs = new Map<number, ReqState>();
   let flowId = 0;
@@ -249,8 +262,8 @@ function timelineTrace(rec: TimelineRecording): TraceEventFile {
     const s = rec.samples[i];
     const ts = toTs(s.t);
     const next = i + 1 < n ? toTs(rec.samples[i + 1].t) : ts + (rec.timeUnit === "s" ? 1000 : 1000);
-    for (const k of names) counters.set(`${k} (GiB)`, ts, (s.components[k] ?? 0) / GiB);
-    counters.set("total (GiB)", ts, Object.values(s.components).reduce((a, b) => a + b, 0) / GiB);
+    counters.set("memory (GiB)", ts, Object.fromEntries([...names].map((k) => [k, (s.components[k] ?? 0) / GiB])));
+    counters.set("total memory", ts, { GiB: Object.values(s.components).reduce((a, b) => a + b, 0) / GiB });
     body.push({ name: s.label, ph: "X", cat: "event", ts, dur: Math.max(0, next - ts), pid: PID, tid: TID_EVENTS, args: { track: s.track ?? null } });
   }
   // Phases: maximal runs of equal `phase`.

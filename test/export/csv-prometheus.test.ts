@@ -125,8 +125,10 @@ describe("training / RL timelines", () => {
     expect(traceEventViolations(f)).toEqual([]);
     const phases = f.traceEvents.filter((e: { cat?: string }) => e.cat === "phase").map((e: { name: string; ts: number; dur: number }) => [e.name, e.ts, e.dur]);
     expect(phases).toEqual([["forward", 0, 2000], ["backward", 2000, 1000], ["optimizer", 3000, 1000]]);
-    const total = f.traceEvents.filter((e: { name: string }) => e.name === "total (GiB)").map((e: { args: { value: number } }) => e.args.value);
+    const total = f.traceEvents.filter((e: { name: string }) => e.name === "total memory").map((e: { args: { GiB: number } }) => e.args.GiB);
     expect(total).toEqual([2, 3, 5, 4]);
+    const mem = f.traceEvents.filter((e: { name: string }) => e.name === "memory (GiB)").map((e: { args: Record<string, number> }) => e.args);
+    expect(mem[3]).toEqual({ params: 2, activations: 0, grads: 2 });
   });
 
   it("CSV has a column per component and the total", () => {
@@ -157,7 +159,7 @@ describe("training and RL timeline adapters", () => {
     const f = JSON.parse(JSON.stringify(toPerfetto(rec)));
     expect(traceEventViolations(f)).toEqual([]);
     // The exporters' total at the peak event equals the timeline's own peak (bytes → GiB).
-    const totals = f.traceEvents.filter((e: { name: string }) => e.name === "total (GiB)").map((e: { args: { value: number } }) => e.args.value);
+    const totals = f.traceEvents.filter((e: { name: string }) => e.name === "total memory").map((e: { args: { GiB: number } }) => e.args.GiB);
     expect(Math.max(...totals) * 2 ** 30).toBeCloseTo(tl.peakBytes, 0);
     expect(toJsonSummary(rec).peakBytes).toBe(tl.peakBytes);
   });

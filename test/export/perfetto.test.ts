@@ -52,16 +52,17 @@ describe("Perfetto export of a hand-made run", () => {
     expect(flows[0].args).toEqual({ reqId: 1, lostTokens: 34 });
   });
 
-  it("has a counter track per memory component, sampled on change", () => {
-    const kv = ev.filter((e) => e.ph === "C" && e.name === "KV used (GiB)").map((e) => [e.ts, e.args!.value]);
-    // 4, 6, 3, (3 unchanged at 30 ms: skipped), 0 MiB → GiB = MiB / 1024.
-    expect(kv).toEqual([[0, 4 / 1024], [10000, 6 / 1024], [20000, 3 / 1024], [40000, 0]]);
-    const weights = ev.filter((e) => e.ph === "C" && e.name === "weights (GiB)");
-    expect(weights).toHaveLength(1);
-    const names = new Set(ev.filter((e) => e.ph === "C").map((e) => e.name));
-    expect([...names].sort()).toEqual(
-      ["KV cached free (GiB)", "KV free (GiB)", "KV usage (fraction)", "KV used (GiB)", "activation reserve (GiB)", "non-torch (GiB)", "requests running", "requests waiting", "weights (GiB)"].sort(),
-    );
+  it("has a memory counter with one series per component, sampled on change", () => {
+    const mem = ev.filter((e) => e.ph === "C" && e.name === "memory (GiB)");
+    // 4, 6, 3, (3 again at 30 ms: unchanged, skipped), 0 MiB of KV used; MiB / 1024 = GiB.
+    expect(mem.map((e) => [e.ts, e.args!.kv_used])).toEqual([[0, 4 / 1024], [10000, 6 / 1024], [20000, 3 / 1024], [40000, 0]]);
+    expect(Object.keys(mem[0].args!)).toEqual(["weights", "activation_reserve", "non_torch", "kv_used", "kv_cached_free", "kv_free"]);
+    // weights 1000 MiB, KV total 10 MiB: used + free = 10 MiB at every sample.
+    expect(mem[0].args!.weights).toBeCloseTo(1000 / 1024, 12);
+    for (const e of mem) expect((e.args!.kv_used as number) + (e.args!.kv_free as number)).toBeCloseTo(10 / 1024, 12);
+    const req = ev.filter((e) => e.ph === "C" && e.name === "requests").map((e) => [e.ts, e.args!.running, e.args!.waiting]);
+    expect(req).toEqual([[0, 2, 0], [20000, 1, 1], [30000, 1, 0], [40000, 0, 0]]);
+    expect(new Set(ev.filter((e) => e.ph === "C").map((e) => e.name))).toEqual(new Set(["memory (GiB)", "KV usage", "requests"]));
   });
 
   it("names the process and threads with metadata", () => {
