@@ -96,22 +96,27 @@ export class BlockStateMap {
     }
   }
 
-  /** A prefix-cache hit: the request reuses cached blocks (they join its block table first, in chain order). */
+  /**
+   * A prefix-cache hit: the request reuses cached blocks, which form the front of its block table. Applied after
+   * the step's allocations (see ServeStore): a request admitted in the same step as the one computing those blocks
+   * touches them before the engine reports their allocation, and each reference must count.
+   */
   touched(reqId: number, blockIds: readonly number[], t: number, now: number): void {
     const table = this.table(reqId);
-    for (const b of blockIds) {
-      if (b < 0 || b >= this.n) continue;
+    const hits = blockIds.filter((b) => b >= 0 && b < this.n);
+    for (const b of table) if (this.owner[b] === reqId && this.chainPos[b] >= 0) this.chainPos[b] += hits.length;
+    table.unshift(...hits);
+    hits.forEach((b, i) => {
       this.state[b] = USED;
       this.refCnt[b] = Math.max(0, this.refCnt[b]) + 1;
       this.owner[b] = reqId;
-      if (this.chainPos[b] < 0) this.chainPos[b] = table.length;
-      table.push(b);
+      if (this.chainPos[b] < 0) this.chainPos[b] = i;
       this.lastTouched[b] = t;
       this.how[b] = 2;
       this.flashAt[b] = now;
       this.flashKind[b] = FLASH_HIT;
       this.mark(b);
-    }
+    });
   }
 
   cached(blockIds: readonly number[], firstBlockIndex: number): void {

@@ -49,6 +49,7 @@ export class RequestTracker {
   tpots: number[] = [];
   queueTimes: number[] = [];
   preemptions = 0;
+  /** KV tokens dropped by preemptions (`lostTokens`); the engine's recomputed count subtracts prefix hits on resume. */
   recomputedTokens = 0;
   finishedCount = 0;
   rejectedCount = 0;

@@ -145,16 +145,21 @@ export class ServeStore {
     // Within one engine step the engine reports `blocks_cached` while scheduling, before that step's
     // `blocks_evicted` (which names the *old* contents of reused blocks) and `blocks_allocated`; applying the cache
     // marks at the end of the step keeps a block evicted-then-recached in the same step marked as cached.
+    // Likewise prefix hits (`blocks_touched`) are reported before the step's `blocks_allocated`, and a request may
+    // hit blocks another request allocates in that same step: they are applied after the allocations.
     const pendingCached: { blockIds: number[]; firstBlockIndex: number }[] = [];
+    const pendingTouched: { reqId: number; blockIds: number[]; t: number }[] = [];
     const flushCached = () => {
+      for (const e of pendingTouched) this.blocks.touched(e.reqId, e.blockIds, e.t, now);
       for (const c of pendingCached) this.blocks.cached(c.blockIds, c.firstBlockIndex);
       pendingCached.length = 0;
+      pendingTouched.length = 0;
     };
     for (const e of f.events) {
       if (e.type === "step" || e.type === "memory" || e.type === "blocks_freed") flushCached();
       switch (e.type) {
         case "blocks_allocated": this.blocks.allocated(e.reqId, e.blockIds, e.t); break;
-        case "blocks_touched": this.blocks.touched(e.reqId, e.blockIds, e.t, now); break;
+        case "blocks_touched": pendingTouched.push(e); break;
         case "blocks_freed": this.blocks.freed(e.reqId, e.blockIds, e.t); break;
         case "blocks_cached": pendingCached.push(e); break;
         case "blocks_evicted":

@@ -66,7 +66,8 @@ export function serveMetrics(): ServeMetrics {
       set("thr", s ? `${num(s.throughput.outputTokensPerS, 0)} tok/s` : `${num(r.outputTokensFinished / t, 0)} tok/s`);
       set("thr2", s ? `${num(s.throughput.requestsPerS, 2)} req/s · ${num(s.throughput.inputTokensPerS, 0)} in tok/s` : `${num(r.finishedCount / t, 2)} req/s`);
       set("pre", int(s ? s.preemptions : Math.max(store.totals.preemptions, r.preemptions)));
-      set("rec", `${int(s ? s.recomputedTokens : r.recomputedTokens)} tokens recomputed`);
+      // Live: the KV tokens preemptions dropped; final: the engine's recomputed tokens (drops minus prefix hits on resume).
+      set("rec", s ? `${int(s.recomputedTokens)} tokens recomputed` : `${int(r.recomputedTokens)} tokens dropped by preemption`);
       set("hit", s ? pct(s.prefixCacheHitRate) : pct(r.promptTokensAdmitted ? r.cachedTokensTotal / r.promptTokensAdmitted : null));
       set("hit2", s ? `${int(s.prefixCacheHitTokens)} of ${int(s.prefixCacheQueries)} tokens` : `${int(r.cachedTokensTotal)} cached prompt tokens`);
       const last = store.snapshots[store.snapshots.length - 1];

@@ -53,7 +53,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
         </div>
         <section class="panel" aria-labelledby="log-h">
           <div class="panel-head"><h2 id="log-h">Event log</h2><span class="aside">preemptions, evictions, rejections (latest first)</span></div>
-          <div id="event-log" class="loglines" style="max-height:120px;overflow:auto" tabindex="0" aria-label="event log"></div>
+          <div id="event-log" class="loglines" style="max-height:120px;overflow:auto" tabindex="0" role="log" aria-label="event log"></div>
         </section>
       </div>
       <div class="col" id="serve-side"></div>

@@ -1,0 +1,89 @@
+/**
+ * The client's copy of the engine state, checked against the engine itself (no browser): a replay with per-block
+ * events is fed, one engine step per frame, through the same `ServeStore` the Serve view uses, and after every
+ * step the client's block map must equal `engine.blockStates()` block for block, and its request tracking must
+ * give the engine's own TTFTs and preemption count. The workload shares a system prompt (prefix hits, cached-free
+ * blocks) and runs on a pool small enough to preempt and evict.
+ */
+import { describe, expect, it } from "vitest";
+import { ServingEngine } from "../../sim/serving/engine.ts";
+import { resolveServingConfig } from "../../sim/serving/config.ts";
+import { synthesize } from "../../sim/traces/synth.ts";
+import type { EngineEvent } from "../../sim/serving/types.ts";
+import type { FrameMessage } from "../../server/protocol.ts";
+import { ServeStore } from "../../client/src/data/serve-store.ts";
+
+function frameOf(seq: number, events: EngineEvent[], t0: number, t1: number): FrameMessage {
+  const count = (type: string) => events.filter((e) => e.type === type).length;
+  return {
+    type: "frame", seq, t0, t1, snapshots: [], droppedSamples: 0, events,
+    counts: {
+      steps: count("step"), arrivals: count("arrival"), admitted: count("admitted"), finished: count("finished"),
+      rejected: count("rejected"), preemptions: count("preempted"),
+      evictedBlocks: events.reduce((s, e) => s + (e.type === "blocks_evicted" ? e.blockIds.length : 0), 0),
+    },
+  };
+}
+
+describe("ServeStore against the engine", () => {
+  it("rebuilds the exact block map and the engine's TTFTs and preemptions from the event stream", () => {
+    const config = resolveServingConfig({
+      model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "H100-SXM-80GB", maxModelLen: 1024,
+      numGpuBlocksOverride: 160, maxNumSeqs: 16, maxNumBatchedTokens: 512, seed: 1,
+    });
+    const trace = synthesize({
+      numRequests: 120, requestRate: 40, seed: 7, systemPromptTokens: 256, numSystemPrompts: 3,
+      promptLen: { kind: "uniform", min: 40, max: 400 }, outputLen: { kind: "uniform", min: 8, max: 160 },
+    });
+    let events: EngineEvent[] = [];
+    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
+    engine.addRequests(trace);
+    engine.endTrace();
+    const store = new ServeStore();
+    store.apply({
+      type: "hello", protocolVersion: 1, runId: "test", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
+      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
+      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
+    });
+    expect(store.blocks.n).toBe(160);
+    let seq = 0;
+    let steps = 0;
+    let sawCachedFree = false;
+    let sawEviction = false;
+    let mismatches = 0;
+    while (engine.step()) {
+      const t0 = events.length ? events[0].t : engine.now;
+      store.apply(frameOf(seq++, events, t0, engine.now));
+      sawEviction ||= events.some((e) => e.type === "blocks_evicted");
+      events = [];
+      steps++;
+      const truth = engine.blockStates().state;
+      for (let b = 0; b < truth.length; b++) if (store.blocks.state[b] !== truth[b]) mismatches++;
+      const snap = engine.snapshot();
+      const c = store.blocks.counts();
+      expect([c.used, c.cachedFree, c.free]).toEqual([snap.numUsedBlocks, snap.numCachedFreeBlocks, snap.numFreeBlocks]);
+      sawCachedFree ||= c.cachedFree > 0;
+    }
+    expect(mismatches).toBe(0);
+    const summary = engine.summary();
+    // The workload exercised every path of the block map.
+    expect(steps).toBeGreaterThan(100);
+    expect(sawCachedFree).toBe(true);
+    expect(sawEviction).toBe(true);
+    expect(summary.preemptions).toBeGreaterThan(0);
+    expect(summary.prefixCacheHitTokens).toBeGreaterThan(0);
+    // Request lifetimes: the engine's TTFT of every request and its preemption total.
+    const records = engine.requestRecords().filter((r) => r.firstTokenTime !== null);
+    const ttftByEngine = records.map((r) => r.firstTokenTime! - r.arrival).sort((a, b) => a - b);
+    const ttftByClient = [...store.requests.ttfts].sort((a, b) => a - b);
+    expect(ttftByClient).toEqual(ttftByEngine);
+    expect(store.requests.preemptions).toBe(summary.preemptions);
+    expect(store.requests.finishedCount).toBe(summary.completed);
+    // Every request that was preempted shows a preempted segment, and recomputing follows its re-admission.
+    for (const r of engine.requestRecords().filter((x) => x.preemptions > 0)) {
+      const track = store.requests.byId.get(r.id)!;
+      expect(track.segments.filter((s) => s.kind === "preempted").length).toBe(r.preemptions);
+      expect(track.segments.some((s) => s.kind === "recomputing")).toBe(true);
+    }
+  });
+});
