@@ -66,6 +66,35 @@ describe("Serve view", () => {
     await page.close();
   });
 
+  it("hover reports the exact bytes of the snapshot under the pointer, and the scrubber seeks", async () => {
+    const { page, errors } = await open("/?speed=30");
+    await page.waitForFunction(() => ((window as unknown as { __vramscope?: { store: { t: number } } }).__vramscope?.store.t ?? 0) > 30, undefined, { timeout: 30_000 });
+    await page.getByRole("button", { name: "pause" }).click();
+    await page.waitForFunction(() => document.querySelector('[role="status"].badge')?.textContent === "paused");
+    await page.waitForTimeout(500);
+    const box = (await page.locator('[data-testid="memory-timeline"] rect.hover-target').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    const tip = page.locator("#tooltip");
+    await expect.poll(() => tip.isVisible()).toBe(true);
+    const text = (await tip.textContent())!;
+    const t = Number(/t = ([0-9.]+) s/.exec(text)![1]);
+    // The snapshot the store holds at that time (every snapshot is kept; drawing downsamples, hover does not).
+    const snap = await page.evaluate((tt) => (window as unknown as { __vramscope: { store: { snapshotAt(t: number): Record<string, number> } } }).__vramscope.store.snapshotAt(tt + 0.0005), t); // the title rounds t to ms
+    expect(snap.t.toFixed(3)).toBe(t.toFixed(3));
+    for (const k of ["weightsBytes", "kvUsedBytes", "kvCachedFreeBytes", "kvFreeBytes"]) expect(text).toContain(`${Math.round(snap[k]).toLocaleString("en-US")} B`);
+    await page.mouse.move(0, 0);
+
+    const before = (await sampleServe(page)).t;
+    expect(before).toBeGreaterThan(25);
+    await page.getByLabel("seek (simulated seconds)").fill("20");
+    await page.waitForFunction(() => (window as unknown as { __vramscope: { store: { t: number } } }).__vramscope.store.t < 21, undefined, { timeout: 15_000 });
+    const after = await sampleServe(page);
+    expect(after.t).toBeGreaterThanOrEqual(19);
+    expect(after.t).toBeLessThan(21);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("moving the budget slider changes the breakdown and, after replay, the preemption count (as the CLI reports)", async () => {
     // The first 600 requests of the embedded Azure conversation trace with max-model-len 8192. The CLI gives, for
     // the same trace and flags (`vramscope replay --max-model-len 8192 --max-requests 600 --json`):

@@ -80,6 +80,8 @@ export function stackedArea<T>(): StackedArea<T> {
 
   const chart = ((container: HTMLElement) => {
     const width = Math.max(200, fixedWidth ?? (container.clientWidth || 600));
+    // Reference-line labels sit in the right margin; narrow charts (pipeline stages side by side) get a narrower one.
+    margin.right = width < 640 ? 84 : 118;
     const iw = width - margin.left - margin.right;
     const ih = height - margin.top - margin.bottom;
     let svg = d3.select(container).select<SVGSVGElement>("svg.stacked");

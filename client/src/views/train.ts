@@ -184,7 +184,7 @@ export function trainView(): View {
       report.devices.map((d) => `<tr><td>${d.stage}</td><td class="num">${d.numLayers}</td>${terms.map((t) => `<td class="num" title="${exactBytes(d[t])}">${gib(d[t])}</td>`).join("")}<td class="num">${d.inFlightMicroBatches}</td><td class="num">${gib(d.cpuBytes)}</td></tr>`).join("") +
       "</tbody>";
     $(el, "#tr-suggest").innerHTML = report.suggestions.length
-      ? `<h3>single changes that would fit</h3>${report.suggestions.map((s) => `<div class="mono">${esc(s.change)} → ${formatGiB(s.peakBytes)} ${s.fits ? "✓ fits" : "still OOM"}</div>`).join("")}`
+      ? `<h3>single changes, each re-run through the accounting</h3>${report.suggestions.map((s) => `<div class="mono">${esc(s.change)} → ${formatGiB(s.peakBytes)} ${s.fits ? "✓ fits" : "still OOM"}</div>`).join("")}`
       : "";
     $(el, "#tr-notes").textContent = report.notes.join("\n");
   }
