@@ -21,6 +21,8 @@ export function createExporter(opts: { workerMemoryMb: number }): Exporter {
   return async (run, format, table = "requests") => {
     if (run.kind.exportable === false)
       throw new UserError(`runs of kind ${run.kind.name} have no export; their result is in GET /api/runs/${run.id}`, { field: "format" });
+    if (run.state === "failed")
+      throw new UserError(`run ${run.id} failed (${run.info().message ?? "no message"}); nothing to export`, { field: "id" });
     if (run.state === "created") throw new UserError(`run ${run.id} has not started yet; nothing to export`, { field: "id" });
     let failure: string | null = null;
     const host = new WorkerHost({ maxOldGenerationSizeMb: opts.workerMemoryMb, onFail: (m) => (failure = m) });

@@ -313,9 +313,11 @@ export class Run {
 
   private subscribe(conn: StreamConnection, detail: DetailLevel[]): void {
     const had = conn.detail.has("blocks");
+    const wasWanted = this.blocksWanted;
     conn.detail = new Set(detail);
     this.updateBlocksWanted();
-    if (!had && conn.detail.has("blocks") && this.host && !this.isFinal)
+    // Turning block detail on in the worker already replies with a block map; otherwise ask for one.
+    if (!had && conn.detail.has("blocks") && wasWanted && this.host && !this.isFinal)
       this.enqueue(() => this.request({ op: "blocks" }));
   }
 

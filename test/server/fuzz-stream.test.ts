@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { ServerMessageSchema, type ServerMessage } from "../../server/protocol.ts";
+import { ServerMessageSchema } from "../../server/protocol.ts";
 import { connect, createRun, nativeTrace, sleep, testServer, uploadTrace } from "./helpers.ts";
 
 const serverMessage = TypeCompiler.Compile(ServerMessageSchema);
@@ -40,7 +40,7 @@ describe("stream message handler fuzz", () => {
       await sleep(1500);
       const replies = c.messages.slice(first);
       for (const m of replies) expect(serverMessage.Check(m), JSON.stringify(m).slice(0, 300)).toBe(true);
-      const errors = replies.filter((m): m is Extract<ServerMessage, { type: "error" }> => m.type === "error");
+      const errors = replies.filter((m) => m.type === "error");
       expect(errors.length).toBeGreaterThan(500);
       // Still alive and steerable: the connection is open, the run answers, the server is healthy.
       expect(c.ws.readyState).toBe(c.ws.OPEN);
@@ -48,7 +48,8 @@ describe("stream message handler fuzz", () => {
       expect(["running", "paused", "finished"]).toContain(info.state);
       if (info.state !== "finished") {
         c.send({ type: info.state === "running" ? "pause" : "play" });
-        await c.waitFor((m) => m.type === "state" && m.state !== info.state && c.messages.indexOf(m) > first + replies.length - 1);
+        const seen = c.messages.length;
+        await c.waitFor((m) => m.type === "state" && m.state !== info.state && c.messages.indexOf(m as (typeof c.messages)[number]) >= seen);
       }
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
       c.ws.close();

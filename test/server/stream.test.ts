@@ -202,6 +202,8 @@ describe("streaming over a real WebSocket", () => {
     expect(blocks.state[0]).toBe(3); // block 0 is vLLM's null block
     expect(blocks.state.slice(1).every((s) => s === 0)).toBe(true);
     c.send({ type: "step", n: 5 });
+    await sleep(200);
+    expect(c.of("blocks")).toHaveLength(1); // one map per subscription, not one per internal request
     // The first request (100 prompt tokens, block size 16) needs ceil(100/16) = 7 blocks at its prefill.
     const f = await c.waitFor((m) => m.type === "frame" && m.events.some((e) => e.type === "blocks_allocated"));
     if (f.type !== "frame") throw new Error();
