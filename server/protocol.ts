@@ -318,12 +318,12 @@ export type ClientMessage = PlayMessage | PauseMessage | StepMessage | SpeedMess
 export const CLOSE_CODES = {
   /** The client stayed behind the send-buffer bound (backpressure): reconnect to resume. */
   tooSlow: 4008,
-  /** Origin header names another host. */
-  badOrigin: 4003,
   /** No run with that id. */
   unknownRun: 4004,
   /** The client sent more messages per second than the limit for too long. */
   flood: 4029,
+  /** The server has as many stream connections as it accepts. */
+  busy: 1013,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------

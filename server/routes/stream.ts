@@ -54,6 +54,11 @@ export function streamRoutes(manager: RunManager, metrics: ServerMetrics, limits
           metrics.setStreamClients(--open);
         });
         metrics.setStreamClients(++open);
+        if (open > limits.maxConnections) {
+          conn.send({ type: "error", message: `server busy: ${limits.maxConnections} streams open` });
+          conn.close(CLOSE_CODES.busy, "server busy");
+          return;
+        }
         if (!run) {
           conn.send({ type: "error", message: `no run ${req.params.id}`, field: "id" });
           conn.close(CLOSE_CODES.unknownRun, "unknown run");

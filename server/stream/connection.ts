@@ -39,6 +39,8 @@ export interface StreamLimits {
   maxSnapshotsPerFrame: number;
   /** Client messages per second allowed (burst = this); beyond it each gets an error, and 5× it closes. */
   maxMessagesPerSecond: number;
+  /** Open stream connections per server; more are closed at once with {@link CLOSE_CODES.busy}. */
+  maxConnections: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -50,6 +52,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxPendingEvents: 250_000,
   maxSnapshotsPerFrame: 300,
   maxMessagesPerSecond: 50,
+  maxConnections: 1000,
 };
 
 const LEVEL_OF: Record<EngineEvent["type"], DetailLevel> = {

@@ -50,6 +50,26 @@ describe("load and backpressure", () => {
     }
   });
 
+  it("connections beyond the server's limit are refused with 1013, the others unaffected", async () => {
+    const s = await testServer({ limits: { maxConnections: 3 } });
+    try {
+      const id = await createRun(s.url, { kind: "replay", start: "paused", config: { maxRequests: 5 } });
+      const ok = [connect(s.url, id), connect(s.url, id), connect(s.url, id)];
+      await Promise.all(ok.map((c) => c.waitFor((m) => m.type === "hello")));
+      const extra = connect(s.url, id);
+      expect((await extra.closed).code).toBe(CLOSE_CODES.busy);
+      expect(extra.messages[0]).toMatchObject({ type: "error", message: "server busy: 3 streams open" });
+      ok[0].ws.close();
+      await ok[0].closed;
+      await sleep(100);
+      const again = connect(s.url, id);
+      await again.waitFor((m) => m.type === "hello");
+      for (const c of [...ok, again]) c.ws.close();
+    } finally {
+      await s.close();
+    }
+  });
+
   it("a client that stops reading gets coarser frames, then is disconnected; others are unaffected", async () => {
     const s = await testServer({
       limits: { softBufferBytes: 64 * 1024, hardBufferBytes: 256 * 1024, slowCloseMs: 1500, maxIntervalMs: 500 },
