@@ -200,7 +200,8 @@ describe("every view", () => {
   const require = createRequire(import.meta.url);
   const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
   const views: [string, string, (p: Page) => Promise<void>][] = [
-    ["serve", "/?speed=30", (p) => waitForFrames(p, 20)],
+    // Past ~100 simulated seconds the cache is full and evicting: the state worth a README screenshot.
+    ["serve", "/?speed=60", (p) => p.waitForFunction(() => ((window as unknown as { __vramscope?: { store: { t: number } } }).__vramscope?.store.t ?? 0) > 160, undefined, { timeout: 30_000 }).then(() => {})],
     ["train", "/?view=train", (p) => p.getByTestId("train-peak").filter({ hasText: "GiB" }).waitFor()],
     ["rl", "/?view=rl", (p) => p.getByTestId("rl-peak").filter({ hasText: "GiB" }).waitFor({ timeout: 20_000 })],
     ["sweep", "/?view=sweep", (p) => p.getByTestId("sweep-recommendation").filter({ hasText: /qualif|Recommended/ }).waitFor({ timeout: 60_000 })],

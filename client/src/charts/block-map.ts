@@ -107,7 +107,7 @@ export function blockMap(): BlockMap {
       const age = now - flashAt[i];
       if (age >= 0 && age < flashMs && flashKind[i] !== 0) {
         flashing = true;
-        c = mix(c, flashKind[i] === FLASH_EVICT ? evict : flashKind[i] === FLASH_HIT ? hit : c, 1 - age / flashMs);
+        c = mix(c, flashKind[i] === FLASH_EVICT ? evict : flashKind[i] === FLASH_HIT ? hit : c, 0.7 * (1 - age / flashMs));
       }
       if (highlight !== null && !(s === USED && owner[i] === highlight)) c = mix(c, bg, 0.75);
       const v = pack(c);

@@ -63,7 +63,12 @@ export function runControls(send: (m: ClientMessage) => void, onSpeed?: (s: numb
       const badge = $(el, `#${id}-state`);
       badge.textContent = s.state;
       badge.className = `badge state-${s.state}`;
-      if (document.activeElement !== speedSel) speedSel.value = String(s.speed);
+      if (document.activeElement !== speedSel) {
+        // A speed set through the URL or another client may not be one of the presets: list it.
+        if (![...speedSel.options].some((o) => o.value === String(s.speed)))
+          speedSel.append(new Option(s.speed === "max" ? "max" : `${s.speed}×`, String(s.speed)));
+        speedSel.value = String(s.speed);
+      }
       const max = Math.max(1, Math.ceil(s.horizon));
       scrub.max = String(max);
       if (!scrubbing) scrub.value = String(Math.min(max, s.t));
