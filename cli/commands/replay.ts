@@ -7,9 +7,12 @@ import type { TraceRequest } from "../../sim/traces/types.ts";
 import { formatGiB } from "../../sim/units.ts";
 import { action, printJson, progressBar } from "../common.ts";
 import { addTraceFlags, DEFAULT_TRACE, openTrace, traceOptionsFromFlags, type TraceFlags } from "../io/trace-file.ts";
+import { addExportOptions, wantsRecording, writeExports, type ExportFlags } from "../exports.ts";
+import { createRecorder } from "../../sim/export/recording.ts";
+import { finishRecording } from "../../sim/export/record-run.ts";
 import { addServingFlags, servingInputFromFlags, type ServingFlags } from "../serving-flags.ts";
 
-type ReplayFlags = ServingFlags & TraceFlags & { json?: boolean; requestsOut?: string; quiet?: boolean };
+type ReplayFlags = ServingFlags & TraceFlags & ExportFlags & { json?: boolean; requestsOut?: string; quiet?: boolean };
 
 const BATCH = 4096;
 
@@ -53,6 +56,7 @@ export function register(program: Command): void {
     .option("--quiet", "no progress bar");
   addServingFlags(cmd);
   addTraceFlags(cmd, { maxModelLen: false, seed: false });
+  addExportOptions(cmd);
   cmd.action(
     action(async (trace: string, flags: ReplayFlags) => {
       const config = resolveServingConfig(servingInputFromFlags(flags));
@@ -60,8 +64,10 @@ export function register(program: Command): void {
       if (flags.requestsOut) out = createWriteStream(flags.requestsOut);
       const bar = progressBar("replay", 1, flags.quiet || flags.json);
       const t0 = performance.now();
+      const recorder = wantsRecording(flags) ? createRecorder() : null;
       const { engine, summary, skippedLines } = await replayFile(trace, config, flags, {
-        keepRecords: false,
+        keepRecords: recorder !== null,
+        onEvent: recorder?.onEvent,
         onRequestDone: out
           ? (r) =>
               out!.write(
@@ -86,6 +92,7 @@ export function register(program: Command): void {
       bar.stop();
       if (out) await new Promise<void>((res) => out!.end(res));
       const wallS = (performance.now() - t0) / 1000;
+      if (recorder) await writeExports(flags, finishRecording(recorder, engine));
       if (flags.json) {
         printJson({ ...summary, skippedLines, budget: engine.budget, wallSeconds: wallS });
         return;

@@ -10,13 +10,15 @@ import { LOSS_IMPLS, OPTIMIZERS, PRECISIONS } from "../../sim/training/types.ts"
 import { formatGiB, parseSize } from "../../sim/units.ts";
 import { action, choiceOption, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
 import { loadModelArg } from "../io/model-arg.ts";
+import { addExportOptions, wantsRecording, writeExports, type ExportFlags } from "../exports.ts";
+import { rlRecording } from "../../sim/export/timelines.ts";
 
 /**
  * `vramscope rl`: one RL iteration's per-GPU memory (generate → score → train → sync) for PPO, DPO, GRPO or
  * Constitutional AI, with the rollout engine replayed on the serving simulator. Training flags mirror `train`'s.
  */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("rl")
     .description("RL fine-tuning memory per GPU: PPO, DPO, GRPO, Constitutional AI as a generate/score/train/sync timeline")
     .requiredOption("--algo <name>", "ppo | dpo | grpo | cai")
@@ -70,11 +72,13 @@ export function register(program: Command): void {
     .option("--cuda-context <size>", "CUDA context + kernels per trained role's process (default 1343MB)")
     .option("--seed <n>", "seed", parseIntFlag("--seed"), 0)
     .option("--timeline", "include every event of the iteration", false)
-    .option("--json", "print JSON", false)
-    .action(
-      action((opts: Record<string, unknown>) => {
+    .option("--json", "print JSON", false);
+  addExportOptions(cmd);
+  cmd.action(
+      action(async (opts: Record<string, unknown>) => {
         const config = rlConfigFromOptions(opts);
         const report = simulateRl(config);
+        if (wantsRecording(opts as ExportFlags)) await writeExports(opts as ExportFlags, rlRecording(report.timeline));
         if (opts.json) printJson(opts.timeline ? report : { ...report, timeline: undefined });
         else process.stdout.write(formatReport(report, Boolean(opts.timeline)));
       }),

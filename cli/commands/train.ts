@@ -13,6 +13,8 @@ import {
 } from "../../sim/training/types.ts";
 import { formatGiB, parseSize } from "../../sim/units.ts";
 import { loadModelArg } from "../io/model-arg.ts";
+import { addExportOptions, wantsRecording, writeExports, type ExportFlags } from "../exports.ts";
+import { trainingRecording } from "../../sim/export/timelines.ts";
 import { action, choiceOption, parseFloatFlag, parseIntFlag, printJson } from "../common.ts";
 
 interface TrainFlags {
@@ -173,7 +175,7 @@ function printTable(r: TrainingReport): void {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("train")
     .description("training memory per GPU: model states, activations, logits and overheads under DP/ZeRO/FSDP, TP, SP and PP")
     .option("--model <name|config.json>", "model preset or a path to an HF config.json")
@@ -205,20 +207,23 @@ export function register(program: Command): void {
     .addOption(choiceOption("--loss <impl>", "cross-entropy: standard (fp32 upcast) | chunked | fused", LOSS_IMPLS, "standard"))
     .option("--timeline", "also print the step timeline of the peak device (or --stage)")
     .option("--stage <n>", "pipeline stage for --timeline", parseIntFlag("--stage"))
-    .option("--json", "print one JSON object")
-    .action(
-      action((flags: TrainFlags) => {
+    .option("--json", "print one JSON object");
+  addExportOptions(cmd);
+  cmd.action(
+      action(async (flags: TrainFlags & ExportFlags) => {
         const config = configFromFlags(flags);
         const report = computeTrainingMemory(config);
         if (flags.stage !== undefined && (flags.stage < 0 || flags.stage >= report.devices.length))
           throw new UserError(`--stage ${flags.stage}: the pipeline has stages 0–${report.devices.length - 1}`, { field: "--stage" });
-        const timeline = flags.timeline ? trainingTimeline(config, { stage: flags.stage ?? report.peakDevice }) : undefined;
+        const timeline =
+          flags.timeline || wantsRecording(flags) ? trainingTimeline(config, { stage: flags.stage ?? report.peakDevice }) : undefined;
+        if (timeline && wantsRecording(flags)) await writeExports(flags, trainingRecording(timeline));
         if (flags.json) {
-          printJson({ ...reportJson(report), ...(timeline ? { timeline } : {}) });
+          printJson({ ...reportJson(report), ...(timeline && flags.timeline ? { timeline } : {}) });
           return;
         }
         printTable(report);
-        if (timeline) {
+        if (timeline && flags.timeline) {
           process.stdout.write(`\nstep timeline, stage ${timeline.stage} (${timeline.events.length} events, peak at #${timeline.peakIndex}):\n`);
           for (const e of timeline.events)
             process.stdout.write(

@@ -62,6 +62,18 @@ describe("vramscope replay", () => {
     ]);
   });
 
+  it("--export-perfetto / --export-csv write files that parse back", () => {
+    const pf = join(dir, "run.json");
+    const csv = join(dir, "run.csv");
+    json("replay", trace, "--step-time", "1s", "--max-model-len", "64", "--block-size", "4", "--num-gpu-blocks-override", "40", "--json", "--export-perfetto", pf, "--export-csv", csv);
+    const tr = JSON.parse(readFileSync(pf, "utf8"));
+    // 3 requests → one async begin/end pair each on the request tracks, at least
+    const begins = tr.traceEvents.filter((e: { ph: string }) => e.ph === "b");
+    expect(begins.length).toBeGreaterThanOrEqual(3);
+    const reqCsv = readFileSync(join(dir, "run-requests.csv"), "utf8").trim().split("\n");
+    expect(reqCsv.length).toBe(1 + 3); // header + 3 requests
+  });
+
   it("replays the embedded default trace", () => {
     const j = json("replay", "--max-requests", "300", "--max-model-len", "16384", "--json");
     expect(j.requests).toBe(300);
