@@ -8,7 +8,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import { SpeedSchema } from "../protocol.ts";
+import { KvBudgetSchema, RunFactsSchema, SpeedSchema } from "../protocol.ts";
 import type { RunManager } from "../runs/manager.ts";
 import type { KindRegistry } from "../runs/kinds/registry.ts";
 import type { Exporter } from "../runs/export.ts";
@@ -35,6 +35,20 @@ const RunBrief = Type.Object({
   queuePosition: Type.Optional(Type.Integer()),
   message: Type.Optional(Type.String()),
 });
+/** GET /api/runs/:id: the brief plus what the run is and, once known, its outcome. */
+const RunInfoSchema = Type.Object(
+  {
+    ...RunBrief.properties,
+    config: Type.Unknown(),
+    facts: RunFactsSchema,
+    budget: Type.Union([KvBudgetSchema, Type.Null()]),
+    summary: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    result: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+const ApiErrorSchema = Type.Object({ error: Type.String(), field: Type.Optional(Type.String()), location: Type.Optional(Type.String()) });
+
 const ExportQuery = Type.Object(
   {
     format: Type.Union([Type.Literal("json"), Type.Literal("csv"), Type.Literal("perfetto"), Type.Literal("prometheus")]),
@@ -81,15 +95,19 @@ export function runRoutes(manager: RunManager, kinds: KindRegistry, exporter: Ex
       manager.list().map((r) => r.info()),
     );
 
-    app.get<{ Params: Static<typeof IdParams> }>("/api/runs/:id", { schema: { params: IdParams } }, async (req, reply) => {
+    app.get<{ Params: Static<typeof IdParams> }>(
+      "/api/runs/:id",
+      { schema: { params: IdParams, response: { 200: RunInfoSchema, 404: ApiErrorSchema } } },
+      async (req, reply) => {
       const run = manager.get(req.params.id);
-      if (!run) return reply.code(404).send({ error: `no run ${req.params.id}`, field: "id" });
-      return run.info();
-    });
+        if (!run) return reply.code(404).send({ error: `no run ${req.params.id}`, field: "id" });
+        return run.info();
+      },
+    );
 
     app.delete<{ Params: Static<typeof IdParams> }>(
       "/api/runs/:id",
-      { schema: { params: IdParams } },
+      { schema: { params: IdParams, response: { 200: Type.Object({ id: Type.String(), state: Type.String() }), 404: ApiErrorSchema } } },
       async (req, reply) => {
         const run = await manager.remove(req.params.id);
         if (!run) return reply.code(404).send({ error: `no run ${req.params.id}`, field: "id" });
