@@ -5,7 +5,8 @@
  * Channels: state (free = background, in use = a hue per owning request, cached-free = pale blue, the null block
  * = darkest), flash (eviction: the text colour; prefix hit: bluish green; fading over `flashMs` of wall time),
  * highlight (one request's blocks at full colour, the rest dimmed — linked to the Gantt's hover). Cell
- * size adapts so the whole pool fits the box (down to 1 px per block; past that, "showing N of M").
+ * size adapts so the whole pool fits the box (down to 1 px per block; past that one pixel stands for k blocks and
+ * takes their mean colour, and the caption says "1 px = k blocks").
  * Hover names the block (`blk17`), its state, owner (`req-42`), hash-chain position, ref count, last touch and how
  * it was allocated.
  *
@@ -28,7 +29,7 @@ export interface BlockMap {
   highlight(): number | null; highlight(reqId: number | null): BlockMap;
   title(): string; title(s: string): BlockMap;
   /** Cell size and grid of the last draw, for tests and hover. */
-  layout(): { cell: number; cols: number; rows: number; shown: number };
+  layout(): { cell: number; cols: number; rows: number; shown: number; per: number };
 }
 
 const STATE_NAMES = ["free", "in use", "cached-free (evictable)", "null block (reserved)"];
@@ -42,7 +43,7 @@ export function blockMap(): BlockMap {
   let title = "KV cache block map";
   let lastVersion = -1;
   let lastKey = "";
-  let lay = { cell: 1, cols: 1, rows: 1, shown: 0, gap: 0 };
+  let lay = { cell: 1, cols: 1, rows: 1, shown: 0, gap: 0, per: 1 };
   let flashing = false;
   let highlight: number | null = null;
 
@@ -60,15 +61,18 @@ export function blockMap(): BlockMap {
     }
     canvas.setAttribute("aria-label", `${title}: ${blocks.n} blocks`);
     const n = blocks.n;
-    // Largest square cell that fits all n blocks in width × height.
+    // Largest square cell that fits all n blocks in width × height; past 1 px per block, one pixel stands for
+    // `per` consecutive blocks and takes their mean colour (so a 350k-block pool is still drawn whole).
     let cell = Math.max(1, Math.min(14, Math.floor(Math.sqrt((width * height) / Math.max(1, n)))));
     while (cell > 1 && Math.ceil(n / Math.floor(width / cell)) * cell > height) cell--;
     const cols = Math.max(1, Math.floor(width / cell));
-    const rowsNeeded = Math.ceil(n / cols);
-    const rows = Math.min(rowsNeeded, Math.floor(height / cell));
-    const shown = Math.min(n, rows * cols);
+    const maxRows = Math.max(1, Math.floor(height / cell));
+    const per = Math.max(1, Math.ceil(n / (cols * maxRows)));
+    const numCells = Math.ceil(n / per);
+    const rows = Math.min(maxRows, Math.ceil(numCells / cols));
+    const shown = Math.min(n, rows * cols * per);
     const gap = cell >= 5 ? 1 : 0;
-    lay = { cell, cols, rows, shown, gap };
+    lay = { cell, cols, rows, shown, gap, per };
     const h = Math.max(cell, rows * cell);
     const theme = document.documentElement.dataset.theme ?? "dark";
     const key = `${width}x${h}:${cell}:${n}:${theme}:${highlight}`;
@@ -99,7 +103,7 @@ export function blockMap(): BlockMap {
     px.fill(pack(bg));
     flashing = false;
     const { state, owner, flashAt, flashKind } = blocks;
-    for (let i = 0; i < shown; i++) {
+    const colorOf = (i: number): [number, number, number] => {
       const s = state[i];
       let c: [number, number, number] =
         s === USED ? hues[((owner[i] % REQUEST_HUE_COUNT) + REQUEST_HUE_COUNT) % REQUEST_HUE_COUNT]
@@ -110,16 +114,32 @@ export function blockMap(): BlockMap {
         c = mix(c, flashKind[i] === FLASH_EVICT ? evict : flashKind[i] === FLASH_HIT ? hit : c, 0.7 * (1 - age / flashMs));
       }
       if (highlight !== null && !(s === USED && owner[i] === highlight)) c = mix(c, bg, 0.75);
+      return c;
+    };
+    const cellsShown = Math.ceil(shown / per);
+    for (let k = 0; k < cellsShown; k++) {
+      let c: [number, number, number];
+      if (per === 1) c = colorOf(k);
+      else {
+        let r = 0, g = 0, b = 0;
+        const end = Math.min(n, (k + 1) * per);
+        for (let i = k * per; i < end; i++) {
+          const ci = colorOf(i);
+          r += ci[0]; g += ci[1]; b += ci[2];
+        }
+        const m = end - k * per;
+        c = [Math.round(r / m), Math.round(g / m), Math.round(b / m)];
+      }
       const v = pack(c);
-      const x0 = (i % cols) * cell;
-      const y0 = Math.floor(i / cols) * cell;
+      const x0 = (k % cols) * cell;
+      const y0 = Math.floor(k / cols) * cell;
       const sz = cell - gap;
       for (let dy = 0; dy < sz; dy++) {
         const row = (y0 + dy) * width + x0;
         for (let dx = 0; dx < sz; dx++) px[row + dx] = v;
       }
       // Cached-free cells bigger than 4 px get a dot, so they differ from in-use cells by shape, not hue alone.
-      if (s === CACHED_FREE && sz >= 4) px[(y0 + (sz >> 1)) * width + x0 + (sz >> 1)] = pack(bg);
+      if (per === 1 && state[k] === CACHED_FREE && sz >= 4) px[(y0 + (sz >> 1)) * width + x0 + (sz >> 1)] = pack(bg);
     }
     ctx.putImageData(img, 0, 0);
   }) as BlockMap;
@@ -129,7 +149,18 @@ export function blockMap(): BlockMap {
     const cx = Math.floor(((ev.clientX - r.left) / r.width) * canvas.width / lay.cell);
     const cy = Math.floor(((ev.clientY - r.top) / r.height) * canvas.height / lay.cell);
     if (cx >= lay.cols) return hideTooltip();
-    const i = cy * lay.cols + cx;
+    const k = cy * lay.cols + cx;
+    if (lay.per > 1) {
+      const a = k * lay.per;
+      const b = Math.min(blocks.n, a + lay.per) - 1;
+      if (a >= blocks.n) return hideTooltip();
+      const cnt = [0, 0, 0, 0];
+      for (let j = a; j <= b; j++) cnt[blocks.state[j]]++;
+      return showTooltip(tooltipTable(`blk${a}–blk${b} (1 px = ${lay.per} blocks)`, [
+        ["in use", String(cnt[USED])], ["cached-free", String(cnt[CACHED_FREE])], ["free", String(cnt[FREE])],
+      ]), ev.clientX, ev.clientY);
+    }
+    const i = k;
     if (i < 0 || i >= lay.shown) return hideTooltip();
     const s = blocks.state[i];
     const rows: [string, string, string?][] = [["state", STATE_NAMES[s] ?? String(s)]];
@@ -157,6 +188,6 @@ export function blockMap(): BlockMap {
   map.highlight = acc(() => highlight, (v) => (highlight = v)) as BlockMap["highlight"];
   map.flashMs = acc(() => flashMs, (v) => (flashMs = v)) as BlockMap["flashMs"];
   map.title = acc(() => title, (v) => (title = v)) as BlockMap["title"];
-  map.layout = () => ({ cell: lay.cell, cols: lay.cols, rows: lay.rows, shown: lay.shown });
+  map.layout = () => ({ cell: lay.cell, cols: lay.cols, rows: lay.rows, shown: lay.shown, per: lay.per });
   return map;
 }

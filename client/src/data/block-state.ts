@@ -81,6 +81,24 @@ export class BlockStateMap {
    * Fresh blocks for a request. `hashed` is left alone: the engine reports `blocks_cached` for a step's full
    * blocks before that step's `blocks_allocated`, and a reused cached block is always `blocks_evicted` first.
    */
+  /**
+   * Aggregate mode (per-block events off for a huge pool): cells show only how many blocks are in each state,
+   * in order used → cached-free → free, with no owners. The view says so in its caption.
+   */
+  loadCounts(used: number, cachedFree: number, free: number): void {
+    let i = this.n > 0 ? 1 : 0;
+    const fill = (k: number, s: number) => {
+      for (let j = 0; j < k && i < this.n; j++, i++) {
+        if (this.state[i] !== s || this.owner[i] !== -1) this.mark(i);
+        this.state[i] = s;
+        this.owner[i] = -1;
+      }
+    };
+    fill(used, USED);
+    fill(cachedFree, CACHED_FREE);
+    fill(free, FREE);
+  }
+
   allocated(reqId: number, blockIds: readonly number[], t: number): void {
     const table = this.table(reqId);
     for (const b of blockIds) {

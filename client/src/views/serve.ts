@@ -26,6 +26,8 @@ import type { View } from "./view.ts";
 import type { ServerMessage, ClientMessage } from "../../../server/protocol.ts";
 
 const GANTT_WINDOW_S = 30;
+/** Above this many KV blocks the view subscribes without per-block events and draws the counts only. */
+export const MAX_DETAIL_BLOCKS = 150_000;
 
 export function serveView(opts: { setConn(text: string, cls?: string): void }): View {
   const el = html(`
@@ -52,7 +54,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
           </section>
         </div>
         <section class="panel" aria-labelledby="log-h">
-          <div class="panel-head"><h2 id="log-h">Event log</h2><span class="aside">preemptions, evictions, rejections (latest first)</span></div>
+          <div class="panel-head"><h2 id="log-h">Event log</h2><span class="muted">preemptions, evictions, rejections (latest first)</span><span class="aside" id="exports"></span></div>
           <div id="event-log" class="loglines" style="max-height:120px;overflow:auto" tabindex="0" role="log" aria-label="event log"></div>
         </section>
       </div>
@@ -63,6 +65,8 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   let ownRunId: string | null = null;
   let selection: [number, number] | null = null;
   let destroyed = false;
+  let aggregateBlocks = false;
+  let exportsFor: string | null = null;
   let startError = "";
   const send = (m: ClientMessage) => stream?.send(m);
   const controls = runControls(send, (s) => patchParams({ speed: s }, { speed: "10" }));
@@ -145,6 +149,11 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     drawnVersion = store.version;
     const horizon = store.horizon;
     controls.update({ state: store.state, speed: store.speed, t: store.t, horizon, message: store.message || startError, runId: store.runId });
+    if (store.runId && exportsFor !== store.runId) {
+      exportsFor = store.runId;
+      const u = (fmt: string, extra = "") => `/api/runs/${encodeURIComponent(store.runId!)}/export?format=${fmt}${extra}`;
+      $(el, "#exports").innerHTML = `export this run: <a href="${u("perfetto")}" download="${store.runId}.perfetto.json">Perfetto trace</a> · <a href="${u("json")}" download="${store.runId}.json">JSON</a> · <a href="${u("csv", "&table=requests")}" download="${store.runId}-requests.csv">requests CSV</a> · <a href="${u("csv", "&table=memory")}" download="${store.runId}-memory.csv">memory CSV</a> · <a href="${u("prometheus")}" download="${store.runId}.prom">Prometheus</a>`;
+    }
     const f = store.facts;
     $(el, "#mem-facts").textContent = f ? `${f.modelName} · ${f.gpuName}${f.tensorParallelSize > 1 ? ` · TP ${f.tensorParallelSize} (per rank)` : ""}${f.trace ? ` · ${f.trace.name}` : ""}` : "";
     const markers = store.markers.map((m) => ({
@@ -164,8 +173,10 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       : "drag to select a time range · hover for exact bytes";
     // Counts from the engine's own snapshot (exact); the cells are the client's event-built copy of the pool.
     const snap = store.snapshots[store.snapshots.length - 1];
+    if (aggregateBlocks && snap) store.blocks.loadCounts(snap.numUsedBlocks, snap.numCachedFreeBlocks, snap.numFreeBlocks);
     const lay = blocks.layout();
-    $(el, "#blk-count").textContent = `${snap ? `${int(snap.numUsedBlocks)} used · ${int(snap.numCachedFreeBlocks)} cached · ${int(snap.numFreeBlocks)} free of ` : ""}${int(store.blocks.n)} blocks${lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`;
+    $(el, "#blk-hl").textContent = aggregateBlocks ? `counts only: per-block detail is off above ${int(MAX_DETAIL_BLOCKS)} blocks` : $(el, "#blk-hl").textContent;
+    $(el, "#blk-count").textContent = `${snap ? `${int(snap.numUsedBlocks)} used · ${int(snap.numCachedFreeBlocks)} cached · ${int(snap.numFreeBlocks)} free of ` : ""}${int(store.blocks.n)} blocks${lay.per > 1 ? ` (1 px = ${lay.per} blocks)` : lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`;
     const win: [number, number] = selection ?? [Math.max(0, store.t - GANTT_WINDOW_S), Math.max(store.t, 1)];
     gantt.xDomain(win).now(store.t);
     timed("gantt", () => gantt($(el, "#gantt-chart")));
@@ -185,6 +196,9 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   function onMessage(m: ServerMessage) {
     timed("apply", () => store.apply(m));
     if (m.type === "hello") {
+      // Per-block events of a huge pool would cost more than they show: aggregates instead (issue 6's subscribe).
+      aggregateBlocks = (m.budget?.numGpuBlocks ?? 0) > MAX_DETAIL_BLOCKS;
+      if (aggregateBlocks) send({ type: "subscribe", detail: ["requests", "steps", "memory"] });
       if (m.state === "created") send({ type: "play" });
     } else if (m.type === "frame") {
       for (const e of m.events) {
