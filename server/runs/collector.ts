@@ -24,6 +24,11 @@ interface Pending {
 
 export class BatchCollector {
   streaming = true;
+  /**
+   * Whether per-block events are kept. An engine built with block detail keeps emitting them after the last viewer
+   * that wanted them has gone; dropping them here spares the copy to the main thread (counts still see them).
+   */
+  keepBlocks = true;
   events: EngineEvent[] = [];
   snapshots: MemorySnapshot[] = [];
   counts: FrameCounts = emptyCounts();
@@ -40,7 +45,9 @@ export class BatchCollector {
       this.addSnapshot(e.snapshot);
       return;
     }
-    if (this.streaming) this.events.push(e);
+    if (!this.streaming) return;
+    if (!this.keepBlocks && e.type.startsWith("blocks_")) return;
+    this.events.push(e);
   };
 
   addSnapshot(s: MemorySnapshot): void {

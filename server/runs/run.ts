@@ -238,6 +238,10 @@ export class Run {
     this.conns.add(conn);
     this.disarmAbandon();
     conn.send(this.hello(conn));
+    // A first subscription given in the URL (?detail=…) counts as a `subscribe`: block detail reaches the worker.
+    const initial = [...conn.detail];
+    conn.detail = new Set();
+    this.subscribe(conn, initial);
     if (this.queuePosition !== undefined)
       conn.send(this.stateMessage({ message: `queued at position ${this.queuePosition}: waiting for a free worker slot` }));
     if (this.summary || this.result !== undefined) conn.send(this.summaryMessage());

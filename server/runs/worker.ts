@@ -26,6 +26,7 @@ let lastT = 0;
 
 async function build(): Promise<void> {
   collector = new BatchCollector();
+  collector.keepBlocks = blocks;
   sim = await factory(input, { blocks, onEvent: collector.onEvent });
   lastT = sim.now;
 }
@@ -106,7 +107,7 @@ async function handle(req: HostRequest): Promise<WorkerReply> {
       await build();
       const first = sim.snapshot();
       if (first) collector.addSnapshot(first);
-      return batch(req.id);
+      return batch(req.id, blocks ? { blocks: blockMap() } : {});
     }
     case "advance":
       runTo(req.toT, performance.now() + req.budgetMs);
@@ -137,7 +138,10 @@ async function handle(req: HostRequest): Promise<WorkerReply> {
         Object.assign(collector, { events: pending.events, snapshots: pending.snapshots, counts: pending.counts, metrics: pending.metrics });
         return batch(req.id, { blocks: blockMap() });
       }
-      if (!req.blocks) blocks = false;
+      if (!req.blocks) {
+        blocks = false;
+        collector.keepBlocks = false;
+      }
       return batch(req.id);
     }
     case "blocks":

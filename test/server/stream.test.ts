@@ -212,6 +212,11 @@ describe("streaming over a real WebSocket", () => {
     expect(f.events.some((e) => e.type === "step")).toBe(false); // not subscribed to steps
     expect(f.snapshots).toHaveLength(0); // not subscribed to memory
     c.ws.close();
+    // A subscription in the URL works the same: the map comes without a `subscribe` message.
+    const d = connect(server.url, id, "?detail=blocks");
+    const map = await d.waitFor((m) => m.type === "blocks");
+    expect(map.type === "blocks" && map.state).toHaveLength(64);
+    d.ws.close();
   });
 
   it("refuses foreign origins and unknown runs; answers bad messages and survives; closes floods", async () => {
