@@ -27,6 +27,8 @@ export interface LineChart {
   yFormat(): (v: number) => string; yFormat(f: (v: number) => string): LineChart;
   hover(): ((x: number) => string | null) | null; hover(f: ((x: number) => string | null) | null): LineChart;
   showLegend(): boolean; showLegend(b: boolean): LineChart;
+  /** Draw a dot at every data point (discrete sweeps), not just the line. */
+  dots(): boolean; dots(b: boolean): LineChart;
   /** Counts: integer ticks only. */
   integerY(): boolean; integerY(b: boolean): LineChart;
 }
@@ -45,6 +47,7 @@ export function lineChart(): LineChart {
   let hover: ((x: number) => string | null) | null = null;
   let showLegend = true;
   let integerY = false;
+  let dots = false;
   const margin = { top: 8, right: 16, bottom: 32, left: 52 };
 
   const chart = ((container: HTMLElement) => {
@@ -58,6 +61,7 @@ export function lineChart(): LineChart {
       const g = svg.append("g").attr("class", "plot");
       g.append("g").attr("class", "gridline y-grid");
       g.append("g").attr("class", "series");
+      g.append("g").attr("class", "dots");
       g.append("g").attr("class", "points");
       g.append("g").attr("class", "axis x-axis");
       g.append("g").attr("class", "axis y-axis");
@@ -88,6 +92,14 @@ export function lineChart(): LineChart {
       .attr("stroke-width", 1.6)
       .attr("stroke-dasharray", (s) => s.dash ?? null)
       .attr("d", (s) => line(s.values.filter((v) => v.x >= xd[0] && v.x <= xd[1])));
+    g.select<SVGGElement>("g.dots")
+      .selectAll<SVGCircleElement, { x: number; y: number; color: string }>("circle")
+      .data(dots ? series.flatMap((s) => s.values.filter((v) => v.x >= xd[0] && v.x <= xd[1]).map((v) => ({ ...v, color: s.color }))) : [])
+      .join("circle")
+      .attr("r", 2.5)
+      .attr("cx", (v) => x(v.x))
+      .attr("cy", (v) => y(v.y))
+      .attr("fill", (v) => v.color);
     g.select<SVGGElement>("g.points")
       .selectAll<SVGGElement, PointMark>("g.pt")
       .data(points)
@@ -150,6 +162,7 @@ export function lineChart(): LineChart {
   chart.yFormat = acc(() => yFormat, (v) => (yFormat = v)) as LineChart["yFormat"];
   chart.hover = acc(() => hover, (v) => (hover = v)) as LineChart["hover"];
   chart.showLegend = acc(() => showLegend, (v) => (showLegend = v)) as LineChart["showLegend"];
+  chart.dots = acc(() => dots, (v) => (dots = v)) as LineChart["dots"];
   chart.integerY = acc(() => integerY, (v) => (integerY = v)) as LineChart["integerY"];
   return chart;
 }

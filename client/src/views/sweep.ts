@@ -60,10 +60,10 @@ export function sweepView(): View {
   const form = knobForm("Sweep", KNOBS, () => {}, `<div class="row" style="margin-top:8px"><button type="button" class="btn primary" id="sw-run">Run sweep</button><progress id="sw-prog" max="1" value="0" aria-label="sweep progress"></progress></div>`);
   $(el, "#sw-side").append(form.el);
   const charts = {
-    thr: lineChart().yLabel("output tok/s").title("Output throughput against the varied knob"),
-    ttft: lineChart().yLabel("seconds").title("p99 time to first token against the varied knob"),
-    pre: lineChart().yLabel("preemptions").title("Preemptions against the varied knob"),
-    tpot: lineChart().yLabel("seconds").title("p99 time per output token against the varied knob"),
+    thr: lineChart().dots(true).yLabel("output tok/s").title("Output throughput against the varied knob"),
+    ttft: lineChart().dots(true).yLabel("p99 TTFT (s)").yFormat((v) => seconds(v)).title("p99 time to first token against the varied knob"),
+    pre: lineChart().dots(true).integerY(true).yLabel("preemptions").title("Preemptions against the varied knob"),
+    tpot: lineChart().dots(true).yLabel("p99 TPOT (s)").yFormat((v) => seconds(v)).title("p99 time per output token against the varied knob"),
   };
   let worker: Worker | null = null;
   let result: SweepResult | null = null;
