@@ -29,8 +29,8 @@ export class BlockHashTable {
   }
 
   private home(hash: number): number {
-    // low 32 bits of the integer hash (its low 21 bits come from the second lane: well mixed)
-    return (hash % 0x100000000) & this.mask;
+    // `&` truncates the (≤ 53-bit integer) hash to its low 32 bits, which come from the well-mixed second lane
+    return hash & this.mask;
   }
 
   /** First block cached with this hash, or −1. */

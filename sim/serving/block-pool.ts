@@ -154,9 +154,15 @@ export class BlockPool {
   /** vLLM `get_new_blocks`: pops from the head, evicting any stale hash. Throws if short (callers check first). */
   getNewBlocks(n: number): number[] {
     if (n === 0) return EMPTY;
+    const out: number[] = [];
+    this.getNewBlocksInto(n, out);
+    return out;
+  }
+
+  /** `getNewBlocks` appending straight onto a block table (no intermediate array on the hot path). */
+  getNewBlocksInto(n: number, target: number[]): void {
     if (n > this.freeBlockQueue.numFreeBlocks)
       throw new Error(`INV: asked for ${n} blocks with ${this.freeBlockQueue.numFreeBlocks} free`);
-    const out = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const b = this.freeBlockQueue.popleft();
       if (this.blockHash[b] !== NO_HASH) {
@@ -164,9 +170,8 @@ export class BlockPool {
         this.maybeEvictCachedBlock(b);
       }
       this.refCnt[b] = 1;
-      out[i] = b;
+      target.push(b);
     }
-    return out;
   }
 
   /** vLLM `touch`: a prefix hit takes a reference, pulling an unreferenced block out of the free queue. */

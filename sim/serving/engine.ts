@@ -92,6 +92,7 @@ export class ServingEngine {
       steps: !!this.emit && (d.steps ?? true),
       memory: !!this.emit && (d.memory ?? true),
     };
+    this.kvCacheManager.returnNewBlockIds = this.detail.blocks;
     if (this.detail.blocks) {
       this.scheduler.recordBlocks = true;
       this.kvCacheManager.blockPool.recordEvictions(true);

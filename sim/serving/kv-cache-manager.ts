@@ -2,6 +2,8 @@ import { BlockPool } from "./block-pool.ts";
 import type { Request } from "./request.ts";
 import type { FreeQueueOrder } from "./types.ts";
 
+const NO_BLOCKS: readonly number[] = Object.freeze([]);
+
 /** Prefix-cache counters in tokens (vLLM `PrefixCacheStats`; feeds `vllm:prefix_cache_queries`/`_hits`). */
 export interface PrefixCacheStats {
   queries: number;
@@ -18,6 +20,8 @@ export interface PrefixCacheStats {
 export class KVCacheManager {
   readonly blockPool: BlockPool;
   readonly stats: PrefixCacheStats = { queries: 0, hits: 0 };
+  /** When false, `allocateSlots` returns an empty array on success instead of the new block ids (hot path). */
+  returnNewBlockIds = true;
   /** Called with blocks as they are cached (hashed), when the event stream wants block detail. */
   onCached: ((req: Request, firstBlockIndex: number, blockIds: number[]) => void) | null = null;
 
@@ -62,8 +66,20 @@ export class KVCacheManager {
    * vLLM `allocate_slots`. Returns the newly allocated blocks, or null when the free queue is short — counting each
    * prefix-hit block with refCnt 0 as needed too, since touching it takes it out of the free queue.
    */
-  allocateSlots(req: Request, numNewTokens: number, newComputedBlocks: readonly number[] = []): number[] | null {
+  allocateSlots(req: Request, numNewTokens: number, newComputedBlocks: readonly number[] = NO_BLOCKS): number[] | null {
     const bs = this.blockSize;
+    if (newComputedBlocks.length === 0) {
+      // Fast path (most decode steps): the new tokens fit in blocks the request already holds. Prompt + output never
+      // exceed max_model_len (longer requests are rejected at arrival), so no clamp is needed here.
+      const needSlot = req.numComputedTokens + numNewTokens;
+      if (needSlot <= req.blockIds.length * bs) {
+        if (this.enableCaching) {
+          const full = Math.floor((needSlot < req.numTokens ? needSlot : req.numTokens) / bs);
+          if (full > req.numCachedBlocks) this.cacheBlocks(req, full * bs);
+        }
+        return NO_BLOCKS as number[];
+      }
+    }
     const numComputed = Math.min(req.numComputedTokens + newComputedBlocks.length * bs, this.maxModelLen);
     const numTokensNeedSlot = Math.min(numComputed + numNewTokens, this.maxModelLen);
     const numRequired = Math.ceil(numTokensNeedSlot / bs);
@@ -78,8 +94,14 @@ export class KVCacheManager {
       for (const b of newComputedBlocks) req.blockIds.push(b);
       req.numCachedBlocks = req.blockIds.length;
     }
-    const newBlocks = this.blockPool.getNewBlocks(numNew);
-    for (let i = 0; i < newBlocks.length; i++) req.blockIds.push(newBlocks[i]);
+    let newBlocks: number[];
+    if (this.returnNewBlockIds) {
+      newBlocks = this.blockPool.getNewBlocks(numNew);
+      for (let i = 0; i < newBlocks.length; i++) req.blockIds.push(newBlocks[i]);
+    } else {
+      this.blockPool.getNewBlocksInto(numNew, req.blockIds);
+      newBlocks = NO_BLOCKS as number[];
+    }
     if (this.enableCaching) {
       const full = Math.floor(Math.min(numComputed + numNewTokens, req.numTokens) / bs);
       if (full > req.numCachedBlocks) this.cacheBlocks(req, full * bs);

@@ -211,8 +211,9 @@ export class Scheduler {
     const firstTokens: Request[] = [];
     const finished: Request[] = [];
     const freed = new Map<Request, number[]>();
-    for (const s of out.scheduled) {
-      const req = s.req;
+    const sched = out.scheduled;
+    for (let k = 0; k < sched.length; k++) {
+      const req = sched[k].req;
       if (req.status !== "running") continue;
       if (req.numComputedTokens < req.numTokens) continue; // a prefill chunk: nothing sampled yet
       req.numOutputTokens++;
@@ -224,13 +225,16 @@ export class Scheduler {
       if (req.isFinished) finished.push(req);
     }
     if (finished.length > 0) {
-      const done = new Set(finished);
-      this.running = this.running.filter((r) => !done.has(r));
       for (const req of finished) {
         req.status = "finished";
         req.finishTime = end;
         freed.set(req, kv.free(req));
       }
+      // compact the running list in place, keeping order
+      const run = this.running;
+      let w = 0;
+      for (let r = 0; r < run.length; r++) if (run[r].status !== "finished") run[w++] = run[r];
+      run.length = w;
     }
     return { firstTokens, finished, freed };
   }
