@@ -7,7 +7,7 @@
 import { UserError } from "../../sim/errors.ts";
 import type { Run } from "./run.ts";
 import type { ExportFormat } from "./worker-messages.ts";
-import { WorkerHost } from "./worker-host.ts";
+import { loadableModule, WorkerHost } from "./worker-host.ts";
 
 export interface ExportResult {
   body: string;
@@ -25,12 +25,15 @@ export function createExporter(opts: { workerMemoryMb: number }): Exporter {
       throw new UserError(`run ${run.id} failed (${run.info().message ?? "no message"}); nothing to export`, { field: "id" });
     if (run.state === "created") throw new UserError(`run ${run.id} has not started yet; nothing to export`, { field: "id" });
     let failure: string | null = null;
-    const host = new WorkerHost({ maxOldGenerationSizeMb: opts.workerMemoryMb, onFail: (m) => (failure = m) });
+    const [host, simModule] = await Promise.all([
+      WorkerHost.start({ maxOldGenerationSizeMb: opts.workerMemoryMb, onFail: (m) => (failure = m) }),
+      loadableModule(run.kind.simModule),
+    ]);
     try {
       const untilT = run.state === "finished" ? Number.MAX_VALUE : run.t;
       const out = await host.exportRun({
         op: "export",
-        simModule: run.kind.simModule.href,
+        simModule,
         input: run.prepared.workerInput,
         untilT,
         format,

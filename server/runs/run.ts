@@ -28,7 +28,7 @@ import type { StreamConnection } from "../stream/connection.ts";
 import { checkEvent, runMachine, stateOf, type RunActor, type RunEvent } from "./machine.ts";
 import type { PreparedRun, RunKind } from "./kinds/types.ts";
 import type { WorkerBatch } from "./worker-messages.ts";
-import { WorkerHost } from "./worker-host.ts";
+import { loadableModule, WorkerHost } from "./worker-host.ts";
 
 /** Wall time the worker may spend per request at "max" speed (leaves room for messaging within a frame). */
 const MAX_SPEED_BUDGET_MS = 25;
@@ -179,15 +179,24 @@ export class Run {
   async launch(): Promise<void> {
     if (this.isFinal) return;
     this.queuePosition = undefined;
-    const host = new WorkerHost({ maxOldGenerationSizeMb: this.kind.workerMemoryMb ?? this.init.workerMemoryMb, onFail: (m) => this.fail(m) });
+    this.working = true;
+    const [host, simModule] = await Promise.all([
+      WorkerHost.start({ maxOldGenerationSizeMb: this.kind.workerMemoryMb ?? this.init.workerMemoryMb, onFail: (m) => this.fail(m) }),
+      loadableModule(this.kind.simModule),
+    ]);
+    if (this.isFinal) {
+      // Cancelled while the bundles were being built.
+      await host.terminate();
+      this.working = false;
+      return;
+    }
     this.host = host;
     this.worker = host;
-    this.working = true;
     try {
       const b = await host.request({
         op: "init",
         kind: this.kind.name,
-        simModule: this.kind.simModule.href,
+        simModule,
         input: this.prepared.workerInput,
         blocks: this.blocksWanted,
       });

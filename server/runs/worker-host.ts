@@ -4,12 +4,21 @@
  * `onFail(message)` call, so a broken simulation fails its own run and nothing else.
  */
 import { Worker } from "node:worker_threads";
+import { bundled } from "./bundle.ts";
 import type { ExportReply, HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
 
 export interface WorkerHostOptions {
   /** V8 old-generation limit of the worker, MiB (a run that exceeds it fails with an out-of-memory message). */
   maxOldGenerationSizeMb?: number;
   onFail: (message: string) => void;
+}
+
+const WORKER_ENTRY = new URL("./worker.ts", import.meta.url);
+
+/** A module URL the worker can import: the bundle of a .ts module when bundling works, else the module itself. */
+export async function loadableModule(url: URL): Promise<string> {
+  if (!url.pathname.endsWith(".ts")) return url.href;
+  return ((await bundled(url)) ?? url).href;
 }
 
 type Pending = { resolve: (b: WorkerBatch | ExportReply) => void; reject: (e: Error) => void };
@@ -25,12 +34,19 @@ export class WorkerHost {
   /** Resolves with the exit code once the thread is gone (tests: cancel terminates the worker). */
   readonly exited: Promise<number>;
 
-  constructor(opts: WorkerHostOptions) {
+  /**
+   * Starts a worker from `entry`: the bundled plain-JS worker when there is one (bundle.ts), else the TypeScript
+   * entry through the tsx bootstrap. Use {@link WorkerHost.start}, which bundles first.
+   */
+  constructor(opts: WorkerHostOptions, entry: URL | null = null) {
     this.onFail = opts.onFail;
-    this.worker = new Worker(new URL("./worker-boot.mjs", import.meta.url), {
-      workerData: { entry: new URL("./worker.ts", import.meta.url).href },
-      resourceLimits: { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 1024 },
-    });
+    const resourceLimits = { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 1024 };
+    this.worker = entry
+      ? new Worker(entry, { execArgv: [], resourceLimits })
+      : new Worker(new URL("./worker-boot.mjs", import.meta.url), {
+          workerData: { entry: WORKER_ENTRY.href },
+          resourceLimits,
+        });
     this.worker.on("message", (msg: WorkerReply) => {
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
@@ -54,6 +70,11 @@ export class WorkerHost {
         resolve(code);
       }),
     );
+  }
+
+  /** A host on the bundled worker (or the tsx bootstrap when bundling is unavailable). */
+  static async start(opts: WorkerHostOptions): Promise<WorkerHost> {
+    return new WorkerHost(opts, await bundled(WORKER_ENTRY));
   }
 
   get busy(): boolean {
