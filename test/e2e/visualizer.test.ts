@@ -172,6 +172,19 @@ describe("Train and RL views", () => {
     await expect.poll(() => page.getByTestId("train-peak").textContent()).toBe(peak);
     expect(await page.getByTestId("train-peak").getAttribute("data-bytes")).toBe(String(json.peakBytes));
     expect(await page.locator('[data-testid="train-device-0"] path.layer').count()).toBe(7);
+    // Pipeline stages side by side: --pp 2 gives two device charts, each stage's peak from the same accounting.
+    const ppArgs = args.map((a) => (a === "3" ? "1" : a)); // DeepSpeed pairs pipeline parallelism with ZeRO-1 only
+    const pp = JSON.parse(cli([...ppArgs, "--pp", "2", "--json"]));
+    expect(pp.devices.length).toBe(2);
+    await page.getByLabel("ZeRO stage (3 = FSDP)").selectOption("1");
+    await page.getByLabel("pipeline stages").fill("2");
+    await expect.poll(() => page.locator('[data-testid^="train-device-"]').count()).toBe(2);
+    await expect.poll(() => page.getByTestId("train-peak").textContent()).toBe(formatGiB(pp.peakBytes));
+    // Keyboard: "3" switches to the RL view, "1" back to Serve.
+    await page.evaluate("document.activeElement && document.activeElement.blur()"); // shortcuts ignore form fields
+    await page.keyboard.press("3");
+    await expect.poll(() => page.url()).toContain("view=rl");
+    await page.getByTestId("rl-peak").filter({ hasText: "GiB" }).waitFor({ timeout: 20_000 });
     expect(errors).toEqual([]);
     await page.close();
   });

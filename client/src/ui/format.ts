@@ -14,6 +14,7 @@ export function exactBytes(bytes: number): string {
 
 export function seconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return "–";
+  if (s === 0) return "0 s";
   if (Math.abs(s) < 1e-3) return `${(s * 1e6).toFixed(0)} µs`;
   if (Math.abs(s) < 1) return `${(s * 1e3).toFixed(1)} ms`;
   if (Math.abs(s) < 120) return `${s.toFixed(2)} s`;
