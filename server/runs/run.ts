@@ -4,7 +4,7 @@
  *
  * Pacing lives here, driven by the machine's ticker: on each TICK while running, and only when the worker is idle
  * (one request in flight, so a slow simulation lowers the frame rate instead of queueing work), the run asks the
- * worker to advance to the simulated time the wall clock implies at the current speed (anchor + speed × elapsed),
+ * worker to advance to the simulated time the wall clock implies at the current speed (pacing.ts),
  * or for ~25 ms of stepping at "max". User commands that need the worker (step, seek, subscribe to blocks) are
  * queued behind the in-flight request and run in order; ticks are skipped while any is pending.
  *
@@ -29,11 +29,8 @@ import { checkEvent, runMachine, stateOf, type RunActor, type RunEvent } from ".
 import type { PreparedRun, RunKind } from "./kinds/types.ts";
 import type { WorkerBatch } from "./worker-messages.ts";
 import { loadableModule, WorkerHost } from "./worker-host.ts";
+import { Pacer } from "./pacing.ts";
 
-/** Wall time the worker may spend per request at "max" speed (leaves room for messaging within a frame). */
-const MAX_SPEED_BUDGET_MS = 25;
-/** Longest one paced advance may take before replying, ms (very high speeds on slow machines). */
-const PACED_BUDGET_MS = 200;
 /** Pending user commands per run; beyond this, commands are refused (flood protection). */
 const MAX_QUEUED_COMMANDS = 32;
 
@@ -87,7 +84,7 @@ export class Run {
   /** The run's worker, kept after it is terminated (tests await `worker.exited`). */
   worker: WorkerHost | null = null;
   private readonly init: RunInit;
-  private anchor = { wall: 0, t: 0 };
+  private readonly pacer = new Pacer();
   private commands: Array<() => Promise<void>> = [];
   private working = false;
   private blocksWanted = false;
@@ -342,26 +339,13 @@ export class Run {
   }
 
   private reanchor(): void {
-    this.anchor = { wall: performance.now(), t: this.t };
+    this.pacer.anchor(this.t, performance.now());
   }
 
   private tick(): void {
     if (this.working || this.commands.length > 0 || !this.host) return;
-    const speed = this.speed;
-    if (speed === "max") {
-      void this.run(() => this.request({ op: "advance", toT: Number.MAX_VALUE, budgetMs: MAX_SPEED_BUDGET_MS }));
-      return;
-    }
-    const now = performance.now();
-    let target = this.anchor.t + (speed * (now - this.anchor.wall)) / 1000;
-    // A simulation slower than real time must not build a backlog that it then replays in a burst.
-    const maxLead = this.t + speed * 0.5;
-    if (target > maxLead) {
-      target = maxLead;
-      this.anchor = { wall: now, t: target };
-    }
-    if (target <= this.t) return;
-    void this.run(() => this.request({ op: "advance", toT: target, budgetMs: PACED_BUDGET_MS }));
+    const adv = this.pacer.next(this.speed, this.t, performance.now());
+    if (adv) void this.run(() => this.request({ op: "advance", ...adv }));
   }
 
   private enqueue(op: () => Promise<void>): void {
