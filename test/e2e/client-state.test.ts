@@ -87,3 +87,25 @@ describe("ServeStore against the engine", () => {
     }
   });
 });
+
+describe("ServeStore snapshot bound", () => {
+  it("thins the older half past MAX_SNAPSHOTS, keeping order and the larger of each pair (peaks survive)", async () => {
+    const { MAX_SNAPSHOTS } = await import("../../client/src/data/serve-store.ts");
+    const store = new ServeStore();
+    const snap = (t: number, kv: number) => ({
+      t, weightsBytes: 1, activationBytes: 1, nonTorchBytes: 1, kvUsedBytes: kv, kvCachedFreeBytes: 0, kvFreeBytes: 0,
+      numUsedBlocks: 0, numCachedFreeBlocks: 0, numFreeBlocks: 0, kvUsage: 0, numRunning: 0, numWaiting: 0,
+    });
+    const n = MAX_SNAPSHOTS + 1;
+    // A one-sample spike at an odd index (the second of its pair), which plain every-other-sample decimation loses.
+    const snapshots = Array.from({ length: n }, (_, i) => snap(i, i === 1001 ? 1e12 : 10));
+    store.apply({ ...frameOf(0, [], 0, n), snapshots }, 0);
+    const half = n >> 1; // 100,000 older snapshots become 50,000
+    expect(store.snapshots.length).toBe(n - half / 2);
+    expect(store.compactedSamples).toBe(half / 2);
+    expect(store.snapshots.some((s) => s.kvUsedBytes === 1e12 && s.t === 1001)).toBe(true);
+    expect(store.snapshots.every((s, i) => i === 0 || s.t > store.snapshots[i - 1].t)).toBe(true); // STORE-1
+    // The newer half is untouched: hover there is at full resolution.
+    expect(store.snapshotAt(150_000.5)!.t).toBe(150_000);
+  });
+});

@@ -21,6 +21,9 @@ export interface Marker {
 
 export type Speed = number | "max";
 
+/** Snapshots kept before the oldest half is thinned (~200 bytes each: ≈ 40 MB at the bound). */
+export const MAX_SNAPSHOTS = 200_000;
+
 export class ServeStore {
   runId: string | null = null;
   kind = "replay";
@@ -34,6 +37,8 @@ export class ServeStore {
   snapshots: MemorySnapshot[] = [];
   markers: Marker[] = [];
   droppedSamples = 0;
+  /** Snapshots dropped client-side by `compact()` (long replays). */
+  compactedSamples = 0;
   frames = 0;
   lastFrameSeq = -1;
   totals = { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };
@@ -50,6 +55,7 @@ export class ServeStore {
     this.snapshots = [];
     this.markers = [];
     this.droppedSamples = 0;
+    this.compactedSamples = 0;
     this.frames = 0;
     this.lastFrameSeq = -1;
     this.totals = { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };
@@ -81,6 +87,24 @@ export class ServeStore {
         break;
     }
     this.version++;
+  }
+
+  /**
+   * Bounds memory on hour-long replays: the older half of the series keeps one snapshot in two (the one using more
+   * memory, so peaks survive). Every kept snapshot is still an exact engine snapshot; only the time resolution of
+   * old history coarsens, and `compactedSamples` counts what was dropped.
+   */
+  private compact(): void {
+    const half = this.snapshots.length >> 1;
+    const old = this.snapshots.slice(0, half);
+    const kept: MemorySnapshot[] = [];
+    for (let i = 0; i < old.length; i += 2) {
+      const a = old[i];
+      const b = old[i + 1];
+      kept.push(!b || a.kvUsedBytes + a.kvCachedFreeBytes >= b.kvUsedBytes + b.kvCachedFreeBytes ? a : b);
+    }
+    this.compactedSamples += old.length - kept.length;
+    this.snapshots = kept.concat(this.snapshots.slice(half));
   }
 
   /** The snapshot at or just before t (exact, never downsampled), for hover. */
@@ -140,6 +164,7 @@ export class ServeStore {
     for (const k of Object.keys(this.totals) as (keyof typeof this.totals)[]) this.totals[k] += f.counts[k] ?? 0;
     const last = this.snapshots.length ? this.snapshots[this.snapshots.length - 1].t : -Infinity;
     for (const s of f.snapshots) if (s.t >= last) this.snapshots.push(s); // STORE-1
+    if (this.snapshots.length > MAX_SNAPSHOTS) this.compact();
     if (f.t1 > this.t) this.t = f.t1;
     let evictT = NaN, evictN = 0, preemptT = NaN, preemptN = 0;
     // Within one engine step the engine reports `blocks_cached` while scheduling, before that step's

@@ -168,8 +168,8 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       lastMemDraw = now;
       timed("memoryTimeline", () => mem($(el, "#mem-chart")));
     }
-    $(el, "#mem-note").textContent = store.droppedSamples
-      ? `${int(store.snapshots.length)} snapshots kept (${int(store.droppedSamples)} merged by the server) · drag to select · hover for exact bytes`
+    $(el, "#mem-note").textContent = store.droppedSamples || store.compactedSamples
+      ? `${int(store.snapshots.length)} snapshots kept (${int(store.droppedSamples)} merged by the server${store.compactedSamples ? `, ${int(store.compactedSamples)} old ones thinned here` : ""}) · drag to select · hover for exact bytes`
       : "drag to select a time range · hover for exact bytes";
     // Counts from the engine's own snapshot (exact); the cells are the client's event-built copy of the pool.
     const snap = store.snapshots[store.snapshots.length - 1];
