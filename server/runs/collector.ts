@@ -5,8 +5,8 @@
  * a backward seek, whose events the viewer already has).
  *
  * Why here and not in the engine: the engine's job is one event stream; turning it into vLLM's Prometheus metrics
- * (TTFT = first token − arrival, queue time = first admission − arrival, vLLM's `prefix_cache_queries` in prompt
- * tokens looked up) is the server's.
+ * (TTFT = first token − arrival, queue time = first admission − arrival) is the server's. Counters the engine keeps
+ * itself (prefix-cache queries/hits, preemptions) replace these event-derived ones in the worker (Simulation.counters).
  */
 import type { EngineEvent, MemorySnapshot } from "../../sim/serving/types.ts";
 import type { FrameCounts } from "../protocol.ts";

@@ -29,6 +29,7 @@ async function build(): Promise<void> {
   collector.keepBlocks = blocks;
   sim = await factory(input, { blocks, onEvent: collector.onEvent });
   lastT = sim.now;
+  lastCounters = { prefixQueries: 0, prefixHits: 0, preemptions: 0 };
 }
 
 function stepOnce(): boolean {
@@ -58,8 +59,22 @@ function runTo(t: number, deadline = Infinity): void {
   }
 }
 
+/** Last values of the engine's own counters (Simulation.counters), for per-batch deltas. */
+let lastCounters = { prefixQueries: 0, prefixHits: 0, preemptions: 0 };
+
+/** Replaces event-derived counter deltas by the engine's own, where it keeps them. */
+function engineCounters(metrics: WorkerBatch["metrics"]): void {
+  if (!sim.counters) return;
+  const c = sim.counters();
+  metrics.prefixQueries = c.prefixQueries - lastCounters.prefixQueries;
+  metrics.prefixHits = c.prefixHits - lastCounters.prefixHits;
+  metrics.preemptions = c.preemptions - lastCounters.preemptions;
+  lastCounters = c;
+}
+
 function batch(id: number, extra: Partial<WorkerBatch> = {}): WorkerBatch {
   const parts = collector.take();
+  engineCounters(parts.metrics);
   const t1 = sim.now;
   const out: WorkerBatch = {
     op: "batch",
@@ -90,7 +105,11 @@ async function resimulate(t: number, keepMetrics: boolean): Promise<void> {
   collector.streaming = false;
   runTo(t);
   collector.streaming = true;
-  if (!keepMetrics) collector.take();
+  if (!keepMetrics) {
+    collector.take();
+    // The re-simulated counters were already reported before the rebuild.
+    if (sim.counters) lastCounters = sim.counters();
+  }
   lastT = sim.now;
 }
 

@@ -80,6 +80,33 @@ describe("streaming over a real WebSocket", () => {
     c.ws.close();
   });
 
+  it("/metrics counters equal the engine's own summary, preemptions included", async () => {
+    // 8 requests of 200 + 100 tokens at once in 40 blocks of 16 tokens (39 usable): 8 × ceil(300/16) = 152 blocks
+    // would be needed at the end, so the scheduler must preempt.
+    const trace = await uploadTrace(server.url, nativeTrace(8, 0, 200, 100));
+    const id = await createRun(server.url, {
+      kind: "replay",
+      speed: "max",
+      config: { trace, stepTimeS: 0.01, numGpuBlocksOverride: 40, maxModelLen: 512 },
+    });
+    const c = connect(server.url, id, "?detail=requests");
+    const summary = await c.waitFor((m) => m.type === "summary");
+    if (summary.type !== "summary" || !summary.summary) throw new Error("no summary");
+    const s = summary.summary;
+    expect(s.preemptions).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const series = (name: string) =>
+      Number(metrics.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(`run_id="${id}"`))?.split(" ").pop());
+    expect(series("vllm:num_preemptions_total")).toBe(s.preemptions);
+    expect(series("vllm:prefix_cache_queries_total")).toBe(s.prefixCacheQueries);
+    expect(series("vllm:prefix_cache_hits_total")).toBe(s.prefixCacheHitTokens);
+    expect(series("vllm:request_success_total")).toBe(8);
+    // Every preemption reached the stream as an event (PROTO-2).
+    const preempted = c.of("frame").flatMap((f) => f.events).filter((e) => e.type === "preempted");
+    expect(preempted).toHaveLength(s.preemptions);
+    c.ws.close();
+  });
+
   it("/metrics passes promtool check metrics (skipped visibly when promtool is absent)", async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const probe = spawnSync("promtool", ["--version"], { encoding: "utf8" });

@@ -40,6 +40,11 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
     step: () => engine.step(),
     snapshot: () => engine.snapshot(),
     result: () => ({ summary: engine.summary() }),
+    counters: () => ({
+      prefixQueries: engine.kvCacheManager.stats.queries,
+      prefixHits: engine.kvCacheManager.stats.hits,
+      preemptions: engine.scheduler.numPreemptions,
+    }),
     blockStates: () => engine.blockStates(),
   };
 }

@@ -65,6 +65,12 @@ export interface Simulation {
   result(): { summary?: ReplaySummary; result?: unknown };
   /** Per-block state, for kinds with a paged KV cache. */
   blockStates?(): { state: Uint8Array; owner: Int32Array };
+  /**
+   * The engine's own cumulative counters, when it keeps them: /metrics then reports exactly what the engine's
+   * summary reports (vLLM counts prefix-cache queries as request.num_tokens at each lookup, which the event stream
+   * alone cannot reproduce after a preemption).
+   */
+  counters?(): { prefixQueries: number; prefixHits: number; preemptions: number };
   /** Kind-specific points produced since the last call (frame `extra`). */
   drainExtra?(): unknown[];
 }
