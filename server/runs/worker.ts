@@ -12,7 +12,7 @@ import { parentPort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import type { RecordingFactory, Simulation, SimulationFactory } from "./kinds/types.ts";
 import { BatchCollector } from "./collector.ts";
-import type { ExportReply, HostRequest, WorkerBatch, WorkerReply } from "./worker-messages.ts";
+import { emptyCounts, type ExportReply, type HostRequest, type WorkerBatch, type WorkerReply } from "./worker-messages.ts";
 
 if (!parentPort) throw new Error("server/runs/worker.ts must run in a worker thread");
 const port = parentPort;
@@ -105,6 +105,8 @@ async function resimulate(t: number, keepMetrics: boolean): Promise<void> {
   collector.streaming = false;
   runTo(t);
   collector.streaming = true;
+  // Frame counts describe streamed time only; the silent stretch is not part of any frame.
+  collector.counts = emptyCounts();
   if (!keepMetrics) {
     collector.take();
     // The re-simulated counters were already reported before the rebuild.

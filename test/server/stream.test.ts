@@ -181,6 +181,10 @@ describe("streaming over a real WebSocket", () => {
     const back = (await c.waitFor((m) => m.type === "state" && m.rewoundTo !== undefined)) as StateMessage;
     expect(back.rewoundTo).toBeCloseTo(20.02, 9);
     expect(back.t).toBeCloseTo(20.02, 9);
+    // The first frame after the rewind starts there and counts nothing of the silent re-simulation.
+    const after = (await c.waitFor((m) => m.type === "frame" && m.t0 >= 20.02 - 1e-9 && c.messages.indexOf(m as never) > c.messages.indexOf(back as never))) as FrameMessage;
+    expect(after.counts.arrivals).toBe(0);
+    expect(after.counts.steps).toBe(0);
     const info = await (await fetch(`${server.url}/api/runs/${id}`)).json();
     expect(info.t).toBeCloseTo(20.02, 9);
     // Steps still work after a seek: one step finishes request 40 (its third token) at 20.03.
