@@ -120,8 +120,13 @@ describe("Serve view", () => {
       return s !== null && s.numGpuBlocks < 5000;
     }, undefined, { timeout: 60_000 });
     await expect.poll(() => pre.textContent()).toBe(String(lo.preemptions));
-    // Preemption markers appear on the memory timeline.
+    // Preemption markers appear on the memory timeline, and the event log lists them; clicking one links the views.
     expect(await page.locator('[data-testid="memory-timeline"] g.markers path').count()).toBeGreaterThan(0);
+    const line = page.locator("button.logline", { hasText: "preempted" }).first();
+    const req = await line.getAttribute("data-req");
+    await line.click();
+    await expect.poll(() => page.locator("#blk-hl").textContent()).toBe(`highlighting req-${req}'s blocks`);
+    await expect.poll(() => page.locator("#gantt-note").textContent()).toMatch(/^selected range/);
 
     // An impossible value says why, naming the limit.
     await page.getByLabel("gpu-memory-util.").fill("0.2");

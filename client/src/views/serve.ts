@@ -192,7 +192,8 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     timed("metrics", () => metrics.update(store));
   }
 
-  const log: string[] = [];
+  /** Event log lines; a line with a time (and request) selects that moment in the linked views when clicked. */
+  const log: { text: string; t: number; reqId?: number }[] = [];
   function onMessage(m: ServerMessage) {
     timed("apply", () => store.apply(m));
     if (m.type === "hello") {
@@ -202,28 +203,45 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       if (m.state === "created") send({ type: "play" });
     } else if (m.type === "frame") {
       for (const e of m.events) {
-        if (e.type === "preempted") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} preempted, ${e.lostTokens} tokens to recompute`);
-        else if (e.type === "rejected") log.push(`t=${e.t.toFixed(3)}s  req-${e.reqId} rejected: ${e.reason}`);
+        if (e.type === "preempted") log.push({ t: e.t, reqId: e.reqId, text: `t=${e.t.toFixed(3)}s  req-${e.reqId} preempted, ${e.lostTokens} tokens to recompute` });
+        else if (e.type === "rejected") log.push({ t: e.t, reqId: e.reqId, text: `t=${e.t.toFixed(3)}s  req-${e.reqId} rejected: ${e.reason}` });
       }
       // Evictions are steady-state once the cache is full (LRU reuse of cached-free blocks): one line per frame.
       const ev = m.events.filter((e) => e.type === "blocks_evicted") as { t: number; blockIds: number[] }[];
       const n = ev.reduce((s, e) => s + e.blockIds.length, 0);
       if (n > 0) {
         const ids = ev.flatMap((e) => e.blockIds);
-        log.push(`t=${ev[0].t.toFixed(3)}…${ev[ev.length - 1].t.toFixed(3)}s  evicted ${n} cached blocks in ${ev.length} steps (${ids.slice(0, 5).map((b) => `blk${b}`).join(", ")}${ids.length > 5 ? ", …" : ""})`);
+        log.push({ t: ev[0].t, text: `t=${ev[0].t.toFixed(3)}…${ev[ev.length - 1].t.toFixed(3)}s  evicted ${n} cached blocks in ${ev.length} steps (${ids.slice(0, 5).map((b) => `blk${b}`).join(", ")}${ids.length > 5 ? ", …" : ""})` });
       }
       if (log.length > 400) log.splice(0, log.length - 200);
+      logVersion++;
     } else if (m.type === "error") {
       startError = m.field ? `${m.field}: ${m.message}` : m.message;
     }
   }
 
   let logDrawn = 0;
+  let logVersion = 0;
   function drawLog() {
-    if (log.length === logDrawn) return;
-    logDrawn = log.length;
-    $(el, "#event-log").innerHTML = log.slice(-60).reverse().map(esc).join("\n");
+    if (logVersion === logDrawn) return;
+    logDrawn = logVersion;
+    $(el, "#event-log").innerHTML = log
+      .slice(-60)
+      .reverse()
+      .map((l) => `<button type="button" class="logline" data-t="${l.t}"${l.reqId !== undefined ? ` data-req="${l.reqId}"` : ""}>${esc(l.text)}</button>`)
+      .join("");
   }
+  // Linked views: a log line focuses the Gantt on ±10 s around it and, for a request, lights its blocks.
+  $(el, "#event-log").addEventListener("click", (ev) => {
+    const b = (ev.target as HTMLElement).closest<HTMLButtonElement>("button.logline");
+    if (!b) return;
+    const t = Number(b.dataset.t);
+    selection = [Math.max(0, t - 10), t + 10];
+    const req = b.dataset.req !== undefined ? Number(b.dataset.req) : null;
+    blocks.highlight(req);
+    $(el, "#blk-hl").textContent = req === null ? "" : `highlighting req-${req}'s blocks`;
+    drawAll(true);
+  });
 
   async function start(v: ServeConfigValue | null) {
     startError = "";
