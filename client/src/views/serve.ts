@@ -102,9 +102,9 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
 
   const mem = memoryArea().snapshotAt((t) => store.snapshotAt(t));
   mem.height(250).brush((sel) => {
-      selection = sel;
-      drawAll(true);
-    });
+    selection = sel;
+    drawAll(true);
+  });
   const blocks = blockMap().blocks(store.blocks).height(262);
   const gantt = requestGantt().tracker(store.requests).height(230).rowHeight(5);
   gantt.onHover((reqId) => {
@@ -182,7 +182,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     timed("gantt", () => gantt($(el, "#gantt-chart")));
     const shown = gantt.shown();
     $(el, "#gantt-note").textContent = `${selection ? "selected range" : `last ${GANTT_WINDOW_S} s`} · showing ${int(shown.rows)} of ${int(shown.inWindow)} requests`;
-    const inWin = store.snapshots.slice(lowerBound(store.snapshots, win[0]));
+    const inWin = store.snapshots.slice(lowerBound(store.snapshots, win[0]), lowerBound(store.snapshots, win[1]) + 1);
     const ds = downsampleMax(inWin, (s) => s.t, (s) => s.numRunning + s.numWaiting, 400);
     counts.xDomain(win).series([
       { key: "running", label: "running", color: okabeIto.blue, values: ds.map((s) => ({ x: s.t, y: s.numRunning })) },
