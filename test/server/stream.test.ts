@@ -107,6 +107,28 @@ describe("streaming over a real WebSocket", () => {
     c.ws.close();
   });
 
+  it("at full speed the memory series is downsampled and every dropped sample is accounted for", async () => {
+    // Many tiny steps: far more memory snapshots per 25 ms worker slice than the 240 a batch keeps.
+    const trace = await uploadTrace(server.url, nativeTrace(3000, 0.001, 16, 32));
+    const id = await createRun(server.url, { kind: "replay", speed: "max", start: "paused", config: { trace, stepTimeS: 0.0005 } });
+    const c = connect(server.url, id, "?detail=memory");
+    await c.waitFor(isState("paused"));
+    c.send({ type: "play" });
+    const summary = await c.waitFor((m) => m.type === "summary", 30_000);
+    if (summary.type !== "summary" || !summary.summary) throw new Error("no summary");
+    const frames = c.of("frame") as FrameMessage[];
+    const kept = frames.reduce((n, f) => n + f.snapshots.length, 0);
+    const dropped = frames.reduce((n, f) => n + f.droppedSamples, 0);
+    expect(dropped).toBeGreaterThan(0);
+    // The engine emits one memory snapshot per step, plus the run's initial one (sent before this client may
+    // have connected): kept + dropped accounts for all of them (DS-1 across the stream).
+    expect(kept + dropped).toBeGreaterThanOrEqual(summary.summary.engineSteps);
+    expect(kept + dropped).toBeLessThanOrEqual(summary.summary.engineSteps + 1);
+    // Downsampling keeps peaks: the highest KV use of the run is among the kept points.
+    expect(Math.max(...frames.flatMap((f) => f.snapshots.map((x) => x.kvUsage)))).toBeCloseTo(summary.summary.peakKvUsage, 12);
+    c.ws.close();
+  });
+
   it("/metrics passes promtool check metrics (skipped visibly when promtool is absent)", async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const probe = spawnSync("promtool", ["--version"], { encoding: "utf8" });
