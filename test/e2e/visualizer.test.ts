@@ -58,6 +58,15 @@ describe("Serve view", () => {
     expect(d.cells).toBe(c.cells);
     expect(d.clock).toBe(c.clock);
 
+    // "." steps exactly one engine step while paused.
+    const steps = () => page.evaluate(() => (window as unknown as { __vramscope: { store: { totals: { steps: number } } } }).__vramscope.store.totals.steps);
+    const s0 = await steps();
+    await page.locator("main").focus();
+    await page.keyboard.press(".");
+    await expect.poll(steps).toBe(s0 + 1);
+    await page.waitForTimeout(300);
+    expect(await steps()).toBe(s0 + 1);
+
     // Space resumes (keyboard shortcut), and the clock moves again.
     await page.locator("main").focus();
     await page.keyboard.press(" ");

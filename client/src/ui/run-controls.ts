@@ -80,6 +80,8 @@ export function runControls(send: (m: ClientMessage) => void, onSpeed?: (s: numb
       else if (state !== "finished" && state !== "failed" && state !== "cancelled") send({ type: "play" });
     },
     step() {
+      // Stepping is a paused-run action: pause first when running (the server rejects a step while running).
+      if (state === "running") send({ type: "pause" });
       send({ type: "step", n: 1 });
     },
     faster(dir) {
