@@ -4,12 +4,16 @@
  * and the recommendation's reason quoted. The sweep runs in a Web Worker with the engine's own
  * `runSweepSequential` over a seeded synthetic trace, so it is the same computation as `vramscope sweep`.
  */
+import * as d3 from "d3";
 import { listModels } from "../../../sim/model/registry.ts";
 import { listGpus } from "../../../sim/hardware/registry.ts";
 import { parseVary } from "../../../sim/sweep/spec.ts";
 import type { SweepResult, SweepSpec, PointResult } from "../../../sim/sweep/types.ts";
 import type { SynthSpec } from "../../../sim/traces/synth.ts";
 import { isUserError } from "../../../sim/errors.ts";
+import { productSize } from "../../../sim/sweep/spec.ts";
+import { RunStream } from "../data/run-stream.ts";
+import { postJson, deleteRun, ApiError } from "../data/api.ts";
 import { lineChart, type LineSeries } from "../charts/line-chart.ts";
 import { tooltipTable } from "../charts/tooltip.ts";
 import { knobForm, type Knob, type KnobValue } from "../ui/knob-form.ts";
@@ -22,16 +26,18 @@ const LINE_COLORS = [okabeIto.blue, okabeIto.orange, okabeIto.bluishGreen, okabe
 const DASHES = [undefined, "6,3", "2,2", "8,3,2,3"];
 
 const KNOBS: Knob[] = [
+  { name: "source", label: "run on", kind: "select", default: "server", options: [{ value: "server", label: "server (a real trace)" }, { value: "browser", label: "this page (synthetic trace)" }] },
+  { name: "trace", label: "trace (server)", kind: "text", default: "azure-2023-conv", flags: ["config.trace", "trace"], title: "embedded trace name or upload id (GET /api/traces)" },
   { name: "model", label: "model", kind: "select", default: "meta-llama/Llama-3.1-8B-Instruct", options: listModels(), flags: ["--model"] },
   { name: "axis", label: "x axis (varied)", kind: "select", default: "gpu-memory-utilization", options: ["gpu-memory-utilization", "max-num-seqs"] },
   { name: "values", label: "x values", kind: "text", default: "0.3:0.9:0.1", flags: ["--vary"], title: "START:END:STEP or a,b,c" },
   { name: "gpus", label: "GPUs (lines)", kind: "text", default: "L40S-48GB,H100-SXM-80GB", flags: ["--vary"], title: "comma-separated GPU presets" },
   { name: "tps", label: "TP sizes (lines)", kind: "text", default: "1", flags: ["--vary"], title: "comma-separated" },
   { name: "mml", label: "max-model-len", kind: "number", default: 8192, min: 1, step: 1, flags: ["--max-model-len"] },
-  { name: "n", label: "requests (synthetic)", kind: "number", default: 400, min: 10, max: 20000, step: 10 },
-  { name: "rate", label: "request rate (req/s)", kind: "number", default: 6, min: 0.1, step: 0.1 },
-  { name: "plen", label: "prompt tokens (median)", kind: "number", default: 1024, min: 1, step: 1 },
-  { name: "olen", label: "output tokens (median)", kind: "number", default: 256, min: 1, step: 1 },
+  { name: "n", label: "requests (first N / synthetic)", kind: "number", default: 400, min: 10, max: 20000, step: 10 },
+  { name: "rate", label: "synthetic rate (req/s)", kind: "number", default: 6, min: 0.1, step: 0.1 },
+  { name: "plen", label: "synthetic prompt (median)", kind: "number", default: 1024, min: 1, step: 1 },
+  { name: "olen", label: "synthetic output (median)", kind: "number", default: 256, min: 1, step: 1 },
   { name: "ttft", label: "SLO p99 TTFT (s)", kind: "number", default: 2, min: 0, step: 0.1 },
   { name: "tpot", label: "SLO p99 TPOT (s)", kind: "number", default: 0.1, min: 0, step: 0.01 },
 ];
@@ -61,12 +67,15 @@ export function sweepView(): View {
   $(el, "#sw-side").append(form.el);
   const charts = {
     thr: lineChart().dots(true).yLabel("output tok/s").title("Output throughput against the varied knob"),
-    ttft: lineChart().dots(true).yLabel("p99 TTFT (s)").yFormat((v) => seconds(v)).title("p99 time to first token against the varied knob"),
+    ttft: lineChart().dots(true).yLabel("p99 TTFT (s)").yFormat(d3.format("~g")).title("p99 time to first token against the varied knob"),
     pre: lineChart().dots(true).integerY(true).yLabel("preemptions").title("Preemptions against the varied knob"),
-    tpot: lineChart().dots(true).yLabel("p99 TPOT (s)").yFormat((v) => seconds(v)).title("p99 time per output token against the varied knob"),
+    tpot: lineChart().dots(true).yLabel("p99 TPOT (s)").yFormat(d3.format("~g")).title("p99 time per output token against the varied knob"),
   };
   let worker: Worker | null = null;
-  let result: SweepResult | null = null;
+  let stream: RunStream | null = null;
+  let runId: string | null = null;
+  /** The sweep drawn: partial (points so far, no recommendation yet) while a server run streams. */
+  let result: (Omit<SweepResult, "recommendation"> & { recommendation: SweepResult["recommendation"] | null }) | null = null;
 
   function buildJob(v: Record<string, KnobValue>): { spec: SweepSpec; synth: SynthSpec } {
     const axis = String(v.axis);
@@ -86,8 +95,9 @@ export function sweepView(): View {
 
   function run() {
     let job;
+    const v = form.values();
     try {
-      job = buildJob(form.values());
+      job = buildJob(v);
       form.showError(null);
     } catch (e) {
       if (!isUserError(e)) throw e;
@@ -95,18 +105,25 @@ export function sweepView(): View {
       return;
     }
     worker?.terminate();
-    worker = new Worker(new URL("../workers/sweep-worker.ts", import.meta.url), { type: "module" });
+    stream?.close();
+    if (runId) void deleteRun(runId);
+    runId = null;
     const prog = $<HTMLProgressElement>(el, "#sw-prog");
+    const total = productSize(job.spec.vary);
+    prog.max = total;
+    prog.value = 0;
     $(el, "#sw-status").textContent = "running…";
+    if (v.source === "server") return void runOnServer(job.spec, String(v.trace), Number(v.n), total, prog);
+    worker = new Worker(new URL("../workers/sweep-worker.ts", import.meta.url), { type: "module" });
     worker.onmessage = (ev: MessageEvent) => {
       const m = ev.data as { type: string; done?: number; total?: number; result?: SweepResult; message?: string; field?: string };
       if (m.type === "progress") {
         prog.max = m.total!;
         prog.value = m.done!;
-        $(el, "#sw-status").textContent = `running: ${m.done} of ${m.total} points`;
+        $(el, "#sw-status").textContent = `running in this page: ${m.done} of ${m.total} points`;
       } else if (m.type === "result") {
         result = m.result!;
-        $(el, "#sw-status").textContent = `${result.points.length} points done`;
+        $(el, "#sw-status").textContent = `${result.points.length} points done (synthetic trace, in this page)`;
         draw();
       } else if (m.type === "error") {
         $(el, "#sw-status").textContent = "failed";
@@ -114,6 +131,48 @@ export function sweepView(): View {
       }
     };
     worker.postMessage(job);
+  }
+
+  /** The server's `sweep` run kind: points stream in frame `extra`, the SweepResult arrives in the summary. */
+  async function runOnServer(spec: SweepSpec, trace: string, maxRequests: number, total: number, prog: HTMLProgressElement) {
+    const config: Record<string, unknown> = {
+      ...spec.base, trace, maxRequests,
+      vary: spec.vary.map((p) => `${p.name}=${p.values.join(",")}`),
+    };
+    if (spec.slo.ttftP99 !== undefined) config.sloTtftP99 = spec.slo.ttftP99;
+    if (spec.slo.tpotP99 !== undefined) config.sloTpotP99 = spec.slo.tpotP99;
+    const partial = { version: 1 as const, spec: { ...spec, trace }, totalPoints: total, shard: null, points: [] as PointResult[], recommendation: null, knees: [] };
+    result = partial;
+    try {
+      const res = await postJson<{ id: string }>("/api/runs", { kind: "sweep", config, speed: "max" });
+      runId = res.id;
+      stream = new RunStream(res.id, {
+        onMessage: (m) => {
+          if (m.type === "frame" && m.extra?.length) {
+            partial.points.push(...(m.extra as PointResult[]));
+            prog.value = partial.points.length;
+            $(el, "#sw-status").textContent = `running on the server (${trace}, first ${maxRequests} requests): ${partial.points.length} of ${total} points`;
+            draw();
+          } else if (m.type === "summary" && m.result) {
+            result = m.result as SweepResult;
+            prog.value = total;
+            $(el, "#sw-status").textContent = `${result.points.length} points done (${trace}, first ${maxRequests} requests, on the server)`;
+            draw();
+          } else if (m.type === "state" && m.state === "created") {
+            stream?.send({ type: "play" });
+          } else if (m.type === "state" && m.state === "failed") {
+            $(el, "#sw-status").textContent = "failed";
+            form.showError(m.message ?? "sweep failed");
+          } else if (m.type === "hello" && m.state === "created") {
+            stream?.send({ type: "play" });
+          }
+        },
+      });
+      stream.open();
+    } catch (e) {
+      $(el, "#sw-status").textContent = "not started";
+      form.showError(e instanceof ApiError ? e.message : String(e), e instanceof ApiError ? e.field : undefined);
+    }
   }
   $(form.el, "#sw-run").addEventListener("click", run);
 
@@ -129,7 +188,7 @@ export function sweepView(): View {
         key: k, label: k, color: LINE_COLORS[i % LINE_COLORS.length], dash: DASHES[Math.floor(i / LINE_COLORS.length) % DASHES.length],
         values: feasible.filter((p) => lineKey(p) === k).map((p) => ({ x: Number(p.params[axis]), y: f(p) })).sort((a, b) => a.x - b.x),
       }));
-    const reco = r.recommendation.point;
+    const reco = r.recommendation?.point ?? null;
     const mark = (f: (p: PointResult) => number) => (reco?.metrics ? [{ x: Number(reco.params[axis]), y: f(reco), label: "recommended", color: okabeIto.vermillion }] : []);
     const hover = (x: number) => {
       const near = feasible.filter((p) => Math.abs(Number(p.params[axis]) - x) < 1e-9 + Math.abs(x) * 0.04 + (axis === "max-num-seqs" ? 2 : 0.02));
@@ -146,7 +205,9 @@ export function sweepView(): View {
       charts[k].xLabel(axis).series(series(f[k])).points(mark(f[k])).hover(hover).height(200);
       charts[k]($(el, `#sw-${k}`));
     }
-    $(el, "#sw-reco").innerHTML = `<strong>${reco ? "Recommended" : "No point qualifies"}:</strong> ${esc(r.recommendation.reason)} <span class="muted">(ranked by ${esc(r.recommendation.rankedBy.join(", "))}; ${r.recommendation.qualifying} qualifying)</span>`;
+    $(el, "#sw-reco").innerHTML = r.recommendation
+      ? `<strong>${reco ? "Recommended" : "No point qualifies"}:</strong> ${esc(r.recommendation.reason)} <span class="muted">(ranked by ${esc(r.recommendation.rankedBy.join(", "))}; ${r.recommendation.qualifying} qualifying)</span>`
+      : `<span class="muted">points arriving… the recommendation comes with the last one</span>`;
     $(el, "#sw-table").innerHTML =
       `<thead><tr>${r.spec.vary.map((v) => `<th>${esc(v.name)}</th>`).join("")}<th class="num">out tok/s</th><th class="num">goodput</th><th class="num">TTFT p99</th><th class="num">TPOT p99</th><th class="num">preempt.</th><th class="num">recomputed</th><th class="num">peak KV</th><th>SLO</th></tr></thead><tbody>` +
       r.points.map((p) => {
@@ -160,5 +221,14 @@ export function sweepView(): View {
   const onResize = () => draw();
   window.addEventListener("resize", onResize);
   queueMicrotask(run);
-  return { el, refresh: draw, destroy: () => { worker?.terminate(); window.removeEventListener("resize", onResize); } };
+  return {
+    el,
+    refresh: draw,
+    destroy: () => {
+      worker?.terminate();
+      stream?.close();
+      if (runId) void deleteRun(runId);
+      window.removeEventListener("resize", onResize);
+    },
+  };
 }
