@@ -223,6 +223,27 @@ describe("Train and RL views", () => {
   });
 });
 
+describe("Sweep view", () => {
+  it("shows the recommendation `vramscope sweep` gives for the same grid and trace", async () => {
+    // The view's defaults: the first 400 requests of azure-2023-conv, Llama-3.1-8B-Instruct at max-model-len 8192,
+    // gpu-memory-utilization 0.3…0.9 × {L40S, H100} × TP 1, SLOs p99 TTFT 2 s and p99 TPOT 100 ms.
+    const json = JSON.parse(cli([
+      "sweep", join(ROOT, "traces/azure-2023-conv.csv"), "--model", "meta-llama/Llama-3.1-8B-Instruct", "--max-model-len", "8192",
+      "--max-requests", "400", "--vary", "gpu-memory-utilization=0.3:0.9:0.1", "--vary", "gpu=L40S-48GB,H100-SXM-80GB",
+      "--vary", "tensor-parallel-size=1", "--slo-ttft-p99", "2s", "--slo-tpot-p99", "100ms", "--json", "--workers", "1",
+    ]));
+    const { page, errors } = await open("/?view=sweep");
+    const reco = page.getByTestId("sweep-recommendation");
+    await reco.filter({ hasText: /qualif|Recommended/ }).waitFor({ timeout: 60_000 });
+    expect(await reco.textContent()).toContain(json.recommendation.reason);
+    expect(await page.locator("#sw-table tbody tr").count()).toBe(json.points.length);
+    // Each feasible point is drawn as a dot on the throughput chart.
+    expect(await page.locator("#sw-thr g.dots circle").count()).toBe(json.points.filter((p: { feasible: boolean }) => p.feasible).length);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("every view", () => {
   const require = createRequire(import.meta.url);
   const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
