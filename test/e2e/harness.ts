@@ -85,3 +85,13 @@ export async function waitForFrames(page: Page, n: number, timeout = 30_000): Pr
 export async function waitForSummary(page: Page, timeout = 60_000): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { __vramscope?: { store: { summary: unknown } } }).__vramscope?.store.summary != null, undefined, { timeout });
 }
+
+/**
+ * Leaves the page before closing it, so its `pagehide` handler cancels the runs it started (a closed test page
+ * must not keep a server worker busy for the next test).
+ */
+export async function closePage(page: Page): Promise<void> {
+  await page.goto("about:blank").catch(() => {});
+  await page.waitForTimeout(100);
+  await page.close();
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { formatGiB } from "../../sim/units.ts";
-import { ARTIFACTS, ROOT, sampleServe, startE2E, waitForFrames, waitForSummary, watchErrors, type E2E } from "./harness.ts";
+import { ARTIFACTS, ROOT, closePage, sampleServe, startE2E, waitForFrames, waitForSummary, watchErrors, type E2E } from "./harness.ts";
 import { measureFps } from "./fps.ts";
 
 let env: E2E;
@@ -72,7 +72,13 @@ describe("Serve view", () => {
     await page.keyboard.press(" ");
     await page.waitForFunction((t0) => ((window as unknown as { __vramscope: { store: { t: number } } }).__vramscope.store.t > t0), d.t, { timeout: 10_000 });
     expect(errors).toEqual([]);
-    await page.close();
+    // Leaving the page cancels its run on the server (no orphaned worker on a shared box).
+    const runId = await page.evaluate(() => (window as unknown as { __vramscope: { store: { runId: string } } }).__vramscope.store.runId);
+    await closePage(page);
+    await expect.poll(async () => {
+      const r = await fetch(`${env.url}/api/runs/${runId}`);
+      return r.status === 404 ? "gone" : ((await r.json()) as { state: string }).state;
+    }).toMatch(/^(gone|cancelled)$/);
   });
 
   it("hover reports the exact bytes of the snapshot under the pointer, and the scrubber seeks", async () => {
@@ -101,7 +107,7 @@ describe("Serve view", () => {
     expect(after.t).toBeGreaterThanOrEqual(19);
     expect(after.t).toBeLessThan(21);
     expect(errors).toEqual([]);
-    await page.close();
+    await closePage(page);
   });
 
   it("moving the budget slider changes the breakdown and, after replay, the preemption count (as the CLI reports)", async () => {
@@ -142,7 +148,7 @@ describe("Serve view", () => {
     await expect.poll(() => page.locator(".field-error").first().textContent()).toContain("No available memory for the cache blocks");
     expect(await page.getByRole("button", { name: "Run replay" }).isDisabled()).toBe(true);
     expect(errors).toEqual([]);
-    await page.close();
+    await closePage(page);
   });
 
   it("an uploaded malformed trace shows the line-numbered error", async () => {
@@ -158,7 +164,7 @@ describe("Serve view", () => {
     expect(await box.textContent()).toBe("");
     // The 400 of the bad upload is logged by Chromium as a failed resource load; nothing else may be.
     expect(errors.filter((e) => !e.includes("400"))).toEqual([]);
-    await page.close();
+    await closePage(page);
   });
 
   it("keeps drawing while a 10k-request replay streams at full speed (fps from requestAnimationFrame)", async () => {
@@ -170,7 +176,7 @@ describe("Serve view", () => {
     console.log(`[e2e] fps while a 10k-request replay streams: ${m.fps.toFixed(1)} (worst frame ${m.worstFrameMs.toFixed(0)} ms, p95 ${m.p95FrameMs.toFixed(0)} ms)`);
     expect(frames.frames).toBeGreaterThan(10);
     expect(m.fps).toBeGreaterThan(10); // generous floor for a loaded 2-core CI box; the target (≥ 50) is reported
-    await page.close();
+    await closePage(page);
   });
 });
 
@@ -200,7 +206,7 @@ describe("Train and RL views", () => {
     await expect.poll(() => page.url()).toContain("view=rl");
     await page.getByTestId("rl-peak").filter({ hasText: "GiB" }).waitFor({ timeout: 20_000 });
     expect(errors).toEqual([]);
-    await page.close();
+    await closePage(page);
   });
 
   it("RL shows the peak `vramscope rl` reports for the same config", async () => {
@@ -219,7 +225,7 @@ describe("Train and RL views", () => {
     await expect.poll(() => page.getByTestId("rl-peak").textContent(), { timeout: 20_000 }).toBe(formatGiB(dpo.peakBytesPerGpu));
     expect(page.url()).toContain("algo=dpo");
     expect(errors).toEqual([]);
-    await page.close();
+    await closePage(page);
   });
 });
 
@@ -240,7 +246,7 @@ describe("Sweep view", () => {
     // Each feasible point is drawn as a dot on the throughput chart.
     expect(await page.locator("#sw-thr g.dots circle").count()).toBe(json.points.filter((p: { feasible: boolean }) => p.feasible).length);
     expect(errors).toEqual([]);
-    await page.close();
+    await closePage(page);
   });
 });
 
@@ -283,7 +289,7 @@ describe("every view", () => {
       });
       expect(light.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
       expect(errors).toEqual([]);
-      await page.close();
+      await closePage(page);
     });
   }
 });

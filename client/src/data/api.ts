@@ -40,6 +40,20 @@ export async function uploadTrace(name: string, text: string): Promise<Record<st
   return asJson<Record<string, unknown>>(res);
 }
 
+/** Cancels a run. `keepalive` lets the request outlive the page (called from `pagehide`). */
 export async function deleteRun(id: string): Promise<void> {
-  await fetch(`/api/runs/${encodeURIComponent(id)}`, { method: "DELETE" }).catch(() => {});
+  await fetch(`/api/runs/${encodeURIComponent(id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+}
+
+/**
+ * Runs this page started are cancelled when the page goes away, so a closed tab does not keep a worker busy on a
+ * shared server (the server also bounds concurrent runs; this just frees the slot at once).
+ */
+export function cancelOnPageHide(currentRunId: () => string | null): () => void {
+  const onHide = () => {
+    const id = currentRunId();
+    if (id) void deleteRun(id);
+  };
+  window.addEventListener("pagehide", onHide);
+  return () => window.removeEventListener("pagehide", onHide);
 }

@@ -7,7 +7,7 @@
 import * as d3 from "d3";
 import { ServeStore } from "../data/serve-store.ts";
 import { RunStream } from "../data/run-stream.ts";
-import { postJson, deleteRun, ApiError } from "../data/api.ts";
+import { postJson, deleteRun, ApiError, cancelOnPageHide } from "../data/api.ts";
 import { memoryArea, MEMORY_KEYS, MEMORY_LABELS } from "../charts/memory-area.ts";
 import { legendHtml } from "../charts/stacked-area.ts";
 import { blockMap } from "../charts/block-map.ts";
@@ -278,6 +278,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   raf = requestAnimationFrame(loop);
   const onResize = () => drawAll(true);
   window.addEventListener("resize", onResize);
+  const stopCancelOnHide = cancelOnPageHide(() => ownRunId);
   // The default run (or the URL's config) starts as soon as the config panel has validated its values.
   queueMicrotask(() => void start(config.value()));
 
@@ -302,6 +303,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
       destroyed = true;
       cancelAnimationFrame(raf);
       window.removeEventListener("resize", onResize);
+      stopCancelOnHide();
       stream?.close();
       if (ownRunId) void deleteRun(ownRunId);
     },

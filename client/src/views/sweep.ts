@@ -13,7 +13,7 @@ import type { SynthSpec } from "../../../sim/traces/synth.ts";
 import { isUserError } from "../../../sim/errors.ts";
 import { productSize } from "../../../sim/sweep/spec.ts";
 import { RunStream } from "../data/run-stream.ts";
-import { postJson, deleteRun, ApiError } from "../data/api.ts";
+import { postJson, deleteRun, ApiError, cancelOnPageHide } from "../data/api.ts";
 import { lineChart, type LineSeries } from "../charts/line-chart.ts";
 import { tooltipTable } from "../charts/tooltip.ts";
 import { knobForm, type Knob, type KnobValue } from "../ui/knob-form.ts";
@@ -220,6 +220,7 @@ export function sweepView(): View {
 
   const onResize = () => draw();
   window.addEventListener("resize", onResize);
+  const stopCancelOnHide = cancelOnPageHide(() => runId);
   queueMicrotask(run);
   return {
     el,
@@ -228,6 +229,7 @@ export function sweepView(): View {
       worker?.terminate();
       stream?.close();
       if (runId) void deleteRun(runId);
+      stopCancelOnHide();
       window.removeEventListener("resize", onResize);
     },
   };
