@@ -164,7 +164,7 @@ export function rlView(): View {
       legendHtml(Object.entries(RL_PHASE_COLORS).map(([k, c]) => ({ label: `phase: ${k}`, color: c, outline: true }))) +
       legendHtml([
         { label: "GPU memory (OOM line)", color: okabeIto.vermillion, outline: true },
-        { label: "article flat budget per GPU", color: okabeIto.yellow, outline: true },
+        { label: "article flat budget per GPU", color: "var(--budget-line)", outline: true },
       ]);
     const box = $(el, "#rl-groups");
     if (charts.length !== groups.length) {
@@ -190,7 +190,7 @@ export function rlView(): View {
         .bands(phaseBands(events, (e) => e.phase, (e) => e.index, RL_PHASE_COLORS))
         .refLines([
           { y: r.gpuMemoryBytes, label: `GPU ${gib(r.gpuMemoryBytes, 1)}`, color: okabeIto.vermillion },
-          { y: flatPerGpu, label: `article ${gib(flatPerGpu, 1)}`, color: okabeIto.yellow, dash: "5,3" },
+          { y: flatPerGpu, label: `article ${gib(flatPerGpu, 1)}`, color: "var(--budget-line)", dash: "5,3" },
         ])
         .annotations(events.length ? [{ x: events[peakIdx].index, y: events[peakIdx].total, label: `peak ${formatGiB(events[peakIdx].total)}`, color: okabeIto.vermillion }] : [])
         .yMax(Math.max(r.gpuMemoryBytes, flatPerGpu))
