@@ -103,34 +103,46 @@ export function blockMap(): BlockMap {
     px.fill(pack(bg));
     flashing = false;
     const { state, owner, flashAt, flashKind } = blocks;
-    const colorOf = (i: number): [number, number, number] => {
+    // Packed colours are precomputed; only flashing or dimmed cells blend (no allocation per plain cell).
+    const hueP = hues.map(pack);
+    const cachedP = pack(cached);
+    const nulP = pack(nul);
+    const freeP = pack(free);
+    const rgbOfState = (i: number): [number, number, number] => {
       const s = state[i];
-      let c: [number, number, number] =
-        s === USED ? hues[((owner[i] % REQUEST_HUE_COUNT) + REQUEST_HUE_COUNT) % REQUEST_HUE_COUNT]
+      return s === USED ? hues[((owner[i] % REQUEST_HUE_COUNT) + REQUEST_HUE_COUNT) % REQUEST_HUE_COUNT]
         : s === CACHED_FREE ? cached : s === NULL_BLOCK ? nul : free;
+    };
+    const colorOf = (i: number): number => {
+      const s = state[i];
       const age = now - flashAt[i];
-      if (age >= 0 && age < flashMs && flashKind[i] !== 0) {
+      const flash = flashKind[i] !== 0 && age >= 0 && age < flashMs;
+      const dim = highlight !== null && !(s === USED && owner[i] === highlight);
+      if (!flash && !dim)
+        return s === USED ? hueP[((owner[i] % REQUEST_HUE_COUNT) + REQUEST_HUE_COUNT) % REQUEST_HUE_COUNT]
+          : s === CACHED_FREE ? cachedP : s === NULL_BLOCK ? nulP : freeP;
+      let c = rgbOfState(i);
+      if (flash) {
         flashing = true;
-        c = mix(c, flashKind[i] === FLASH_EVICT ? evict : flashKind[i] === FLASH_HIT ? hit : c, 0.7 * (1 - age / flashMs));
+        c = mix(c, flashKind[i] === FLASH_EVICT ? evict : hit, 0.7 * (1 - age / flashMs));
       }
-      if (highlight !== null && !(s === USED && owner[i] === highlight)) c = mix(c, bg, 0.75);
-      return c;
+      if (dim) c = mix(c, bg, 0.75);
+      return pack(c);
     };
     const cellsShown = Math.ceil(shown / per);
     for (let k = 0; k < cellsShown; k++) {
-      let c: [number, number, number];
-      if (per === 1) c = colorOf(k);
+      let v: number;
+      if (per === 1) v = colorOf(k);
       else {
         let r = 0, g = 0, b = 0;
         const end = Math.min(n, (k + 1) * per);
         for (let i = k * per; i < end; i++) {
           const ci = colorOf(i);
-          r += ci[0]; g += ci[1]; b += ci[2];
+          r += ci & 255; g += (ci >>> 8) & 255; b += (ci >>> 16) & 255;
         }
         const m = end - k * per;
-        c = [Math.round(r / m), Math.round(g / m), Math.round(b / m)];
+        v = pack([Math.round(r / m), Math.round(g / m), Math.round(b / m)]);
       }
-      const v = pack(c);
       const x0 = (k % cols) * cell;
       const y0 = Math.floor(k / cols) * cell;
       const sz = cell - gap;

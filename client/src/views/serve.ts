@@ -130,6 +130,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   };
   let drawnVersion = -1;
   let lastMemDraw = -Infinity;
+  let lastBlockDraw = -Infinity;
   // Widths are read once per resize (a layout read per chart per frame would force a layout after every write).
   let widths: Record<string, number> | null = null;
   const measure = () => {
@@ -144,7 +145,11 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     if (destroyed) return;
     if (!widths || force) measure();
     const now = performance.now();
-    timed("blockMap", () => blocks($(el, "#blk-chart"), now));
+    // Flashes fade smoothly enough at 30 redraws a second; every other animation frame is left to the compositor.
+    if (force || now - lastBlockDraw > 30) {
+      lastBlockDraw = now;
+      timed("blockMap", () => blocks($(el, "#blk-chart"), now));
+    }
     if (!force && store.version === drawnVersion) return;
     drawnVersion = store.version;
     const horizon = store.horizon;
