@@ -285,7 +285,16 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   window.addEventListener("resize", onResize);
   const stopCancelOnHide = cancelOnPageHide(() => ownRunId);
   // The default run (or the URL's config) starts as soon as the config panel has validated its values.
-  queueMicrotask(() => void start(config.value()));
+  queueMicrotask(() => {
+    const v = config.value();
+    if (v) void start(v);
+    else {
+      // A link with an impossible config must not silently replay the defaults instead.
+      startError = "No run started: the config in this link is invalid (the config panel says why). Fix it and press Run replay.";
+      opts.setConn("no run", "bad");
+      store.version++;
+    }
+  });
 
   (window as unknown as { __vramscope?: unknown }).__vramscope = { store, send, gantt, blocks, timings };
 
