@@ -250,6 +250,23 @@ describe("Sweep view", () => {
   });
 });
 
+describe("Article view", () => {
+  it("lists the rows `vramscope seed --json` prints, in order, with the same slips flagged", async () => {
+    const { rows } = JSON.parse(cli(["seed", "--json"])) as { rows: { item: string; differs: boolean; articleText: string }[] };
+    const { page, errors } = await open("/?view=article");
+    const table = page.getByTestId("article-table");
+    await table.locator("tbody tr td").first().waitFor();
+    const shown = await table.locator("tbody tr:has(td)").evaluateAll((trs) =>
+      trs.map((tr) => ({ item: tr.children[0].textContent, article: tr.children[1].textContent, differs: tr.classList.contains("differs") })),
+    );
+    expect(shown.map((r) => r.item)).toEqual(rows.map((r) => r.item));
+    expect(shown.map((r) => r.article)).toEqual(rows.map((r) => r.articleText));
+    expect(shown.map((r) => r.differs)).toEqual(rows.map((r) => r.differs));
+    expect(errors).toEqual([]);
+    await closePage(page);
+  });
+});
+
 describe("every view", () => {
   const require = createRequire(import.meta.url);
   const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
