@@ -19,6 +19,16 @@ export default defineConfig({
   },
   server: {
     fs: { allow: [repoRoot] },
-    proxy: { "/api": { target: api, ws: true }, "/healthz": api, "/metrics": api },
+    proxy: {
+      // The server accepts WebSocket upgrades only from its own origin (issue 6): the dev proxy presents that origin.
+      "/api": {
+        target: api,
+        ws: true,
+        changeOrigin: true,
+        configure: (proxy) => proxy.on("proxyReqWs", (proxyReq) => proxyReq.setHeader("origin", api)),
+      },
+      "/healthz": api,
+      "/metrics": api,
+    },
   },
 });
