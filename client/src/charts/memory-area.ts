@@ -28,11 +28,15 @@ export interface MemoryArea extends StackedArea<MemorySnapshot> {
   budget(b: KvBudget | null): MemoryArea;
   snapshotAt(): (t: number) => MemorySnapshot | null;
   snapshotAt(f: (t: number) => MemorySnapshot | null): MemoryArea;
+  /** Extra tooltip rows for the snapshot's time (e.g. the preemptions and evictions around it: why it moved). */
+  why(): ((s: MemorySnapshot) => [string, string][]) | null;
+  why(f: ((s: MemorySnapshot) => [string, string][]) | null): MemoryArea;
 }
 
 export function memoryArea(): MemoryArea {
   let budget: KvBudget | null = null;
   let snapshotAt: (t: number) => MemorySnapshot | null = () => null;
+  let why: ((s: MemorySnapshot) => [string, string][]) | null = null;
   const chart = stackedArea<MemorySnapshot>()
     .keys(MEMORY_KEYS)
     .x((d) => d.t)
@@ -53,6 +57,7 @@ export function memoryArea(): MemoryArea {
     rows.push(["KV usage (vLLM)", pct(s.kvUsage, 2)]);
     rows.push(["blocks used / cached / free", `${int(s.numUsedBlocks)} / ${int(s.numCachedFreeBlocks)} / ${int(s.numFreeBlocks)}`]);
     rows.push(["running / waiting", `${int(s.numRunning)} / ${int(s.numWaiting)}`]);
+    if (why) rows.push(...why(s));
     return tooltipTable(`t = ${s.t.toFixed(3)} s`, rows);
   });
   chart.budget = function (...args: unknown[]) {
@@ -69,6 +74,11 @@ export function memoryArea(): MemoryArea {
     chart.yMax(budget ? budget.totalBytes : null);
     return chart;
   } as MemoryArea["budget"];
+  chart.why = function (...args: unknown[]) {
+    if (args.length === 0) return why;
+    why = (args[0] as typeof why) ?? null;
+    return chart;
+  } as MemoryArea["why"];
   chart.snapshotAt = function (...args: unknown[]) {
     if (args.length === 0) return snapshotAt;
     snapshotAt = args[0] as (t: number) => MemorySnapshot | null;

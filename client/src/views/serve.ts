@@ -101,6 +101,20 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
   ]);
 
   const mem = memoryArea().snapshotAt((t) => store.snapshotAt(t));
+  // Hover answers "why": the preemption and eviction bursts within ±1 % of the visible span around the pointer.
+  mem.why((s) => {
+    const span = Math.max(1, store.t) * 0.01;
+    let pre = 0, ev = 0;
+    for (const m of store.markers) {
+      if (Math.abs(m.t - s.t) > span) continue;
+      if (m.kind === "preemption") pre += m.count;
+      else ev += m.count;
+    }
+    const rows: [string, string][] = [];
+    if (pre) rows.push([`preempted within ±${span.toFixed(1)} s`, `${int(pre)} requests`]);
+    if (ev) rows.push([`evicted within ±${span.toFixed(1)} s`, `${int(ev)} blocks`]);
+    return rows;
+  });
   mem.height(250).brush((sel) => {
     selection = sel;
     drawAll(true);
