@@ -9,15 +9,21 @@
  * Several blocks may carry one hash (vLLM keeps duplicates so block tables stay append-only); `get` returns the one
  * cached first, as vLLM's dict does: an older duplicate always sits earlier on the probe path.
  */
+import { hashKey } from "./block-hash.ts";
+
 export class BlockHashTable {
   private readonly slots: Int32Array;
   private readonly mask: number;
   private live = 0;
 
+  /** Per block, the table key (low 21 bits) of its hash, so probing never truncates a 53-bit double. */
+  private readonly blockKey: Int32Array;
+
   constructor(
     private readonly blockHash: Float64Array,
     numBlocks: number,
   ) {
+    this.blockKey = new Int32Array(numBlocks);
     let cap = 16;
     while (cap < numBlocks * 4) cap *= 2;
     this.slots = new Int32Array(cap).fill(-1);
@@ -28,17 +34,13 @@ export class BlockHashTable {
     return this.live;
   }
 
-  private home(hash: number): number {
-    // `&` truncates the (≤ 53-bit integer) hash to its low 32 bits, which come from the well-mixed second lane
-    return hash & this.mask;
-  }
 
   /** First block cached with this hash, or −1. */
   get(hash: number): number {
     const slots = this.slots;
     const mask = this.mask;
     const bh = this.blockHash;
-    for (let i = this.home(hash); ; i = (i + 1) & mask) {
+    for (let i = hashKey(hash) & mask; ; i = (i + 1) & mask) {
       const b = slots[i];
       if (b === -1) return -1;
       if (bh[b] === hash) return b;
@@ -49,7 +51,9 @@ export class BlockHashTable {
   insert(b: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.home(this.blockHash[b]);
+    const key = hashKey(this.blockHash[b]);
+    this.blockKey[b] = key;
+    let i = key & mask;
     while (slots[i] !== -1) i = (i + 1) & mask;
     slots[i] = b;
     this.live++;
@@ -59,7 +63,8 @@ export class BlockHashTable {
   remove(b: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.home(this.blockHash[b]);
+    const keys = this.blockKey;
+    let i = keys[b] & mask;
     while (slots[i] !== b) {
       if (slots[i] === -1) throw new Error(`INV: block ${b} is not in the prefix-cache table`);
       i = (i + 1) & mask;
@@ -70,7 +75,7 @@ export class BlockHashTable {
       j = (j + 1) & mask;
       const v = slots[j];
       if (v === -1) break;
-      const k = this.home(this.blockHash[v]);
+      const k = keys[v] & mask;
       const stays = i <= j ? i < k && k <= j : i < k || k <= j;
       if (stays) continue;
       slots[i] = v;

@@ -2,6 +2,8 @@ import { BlockHashTable } from "./block-hash-table.ts";
 import type { FreeQueueOrder } from "./types.ts";
 
 const NO_HASH = -1;
+/** A cached block whose hash is unique to its request: kept out of the lookup table until it could be hit. */
+const DEFERRED = -2;
 const EMPTY: number[] = [];
 
 /**
@@ -107,6 +109,7 @@ export class BlockPool {
   /** Blocks whose hash was dropped on reallocation since the last `takeEvicted()`, when recording. */
   private evicted: number[] | null = null;
   numCachedBlocks = 0;
+  numDeferredBlocks = 0;
   /** Blocks with refCnt 0 that still hold a hash (evictable prefix-cache entries), kept incrementally. */
   numCachedFreeBlocks = 0;
 
@@ -212,8 +215,39 @@ export class BlockPool {
     this.cachedBlockHashToBlock.insert(b);
   }
 
+  /**
+   * Caches a block whose tokens are unique to its request (a generated token, or a prompt past the shared prefix).
+   * Only that same request can ever hit it, and only after a preemption, so the table entry is deferred until
+   * `publishDeferred` (called on preemption). It counts as cached everywhere else — free-queue order, eviction,
+   * usage — exactly as the hashed block vLLM keeps. This keeps hashing and table work off the hot path.
+   */
+  cacheBlockDeferred(b: number): void {
+    if (this.blockHash[b] !== NO_HASH) return;
+    this.blockHash[b] = DEFERRED;
+    this.numCachedBlocks++;
+    this.numDeferredBlocks++;
+  }
+
+  /** Gives a deferred block its real hash and makes it findable. */
+  publishDeferred(b: number, hash: number): void {
+    if (this.blockHash[b] !== DEFERRED) return;
+    this.numDeferredBlocks--;
+    this.blockHash[b] = hash;
+    this.cachedBlockHashToBlock.insert(b);
+  }
+
+  /** True when block b is a prefix-cache entry (has a hash, possibly deferred). */
+  isCached(b: number): boolean {
+    return this.blockHash[b] !== NO_HASH;
+  }
+
+  isDeferred(b: number): boolean {
+    return this.blockHash[b] === DEFERRED;
+  }
+
   private maybeEvictCachedBlock(b: number): void {
-    this.cachedBlockHashToBlock.remove(b);
+    if (this.blockHash[b] === DEFERRED) this.numDeferredBlocks--;
+    else this.cachedBlockHashToBlock.remove(b);
     this.blockHash[b] = NO_HASH;
     this.numCachedBlocks--;
     if (this.evicted) this.evicted.push(b);
@@ -248,7 +282,7 @@ export class BlockPool {
         if (this.freeBlockQueue.has(b)) throw new Error(`INV-1: referenced block ${b} is in the free queue`);
       } else if (!this.freeBlockQueue.has(b)) throw new Error(`INV-1: free block ${b} is missing from the free queue`);
     }
-    if (this.cachedBlockHashToBlock.size !== this.numCachedBlocks)
+    if (this.cachedBlockHashToBlock.size !== this.numCachedBlocks - this.numDeferredBlocks)
       throw new Error(`INV: ${this.numCachedBlocks} cached blocks but ${this.cachedBlockHashToBlock.size} in the table`);
     if (cachedFree !== this.numCachedFreeBlocks)
       throw new Error(`INV: cached-free count ${this.numCachedFreeBlocks} != actual ${cachedFree}`);

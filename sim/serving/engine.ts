@@ -322,7 +322,7 @@ export class ServingEngine {
     const state = new Uint8Array(n);
     const owner = new Int32Array(n).fill(-1);
     state[0] = 3;
-    for (let b = 1; b < n; b++) state[b] = pool.refCnt[b] > 0 ? 1 : pool.blockHash[b] >= 0 ? 2 : 0;
+    for (let b = 1; b < n; b++) state[b] = pool.refCnt[b] > 0 ? 1 : pool.blockHash[b] !== -1 ? 2 : 0;
     for (const r of this.scheduler.running) for (const b of r.blockIds) if (owner[b] < 0) owner[b] = r.reqId;
     return { state, owner };
   }

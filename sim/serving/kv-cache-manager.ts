@@ -114,7 +114,11 @@ export class KVCacheManager {
     const numFull = Math.floor(numTokens / this.blockSize);
     if (this.onCached && numFull > req.numCachedBlocks)
       this.onCached(req, req.numCachedBlocks, req.blockIds.slice(req.numCachedBlocks, numFull));
-    for (let k = req.numCachedBlocks; k < numFull; k++) this.blockPool.cacheBlock(req.blockIds[k], req.blockHashes.get(k));
+    const chain = req.blockHashes;
+    const pool = this.blockPool;
+    for (let k = req.numCachedBlocks; k < numFull; k++)
+      if (k >= chain.firstUniqueBlock) pool.cacheBlockDeferred(req.blockIds[k]);
+      else pool.cacheBlock(req.blockIds[k], chain.get(k));
     if (numFull > req.numCachedBlocks) req.numCachedBlocks = numFull;
   }
 
@@ -122,8 +126,14 @@ export class KVCacheManager {
    * vLLM `free`: reverse order, so the tail of the chain is evicted first. Hashes stay (lazy eviction). Returns the
    * freed blocks in free order (the request's old block table, reversed in place).
    */
-  free(req: Request): number[] {
+  free(req: Request, preempted = false): number[] {
     const blocks = req.blockIds;
+    if (preempted && this.enableCaching) {
+      // the request may come back and re-hit its own unique blocks: make them findable now
+      const pool = this.blockPool;
+      for (let k = req.blockHashes.firstUniqueBlock; k < req.numCachedBlocks; k++)
+        if (pool.isDeferred(blocks[k])) pool.publishDeferred(blocks[k], req.blockHashes.get(k));
+    }
     this.blockPool.freeBlocksReversed(blocks);
     req.blockIds = [];
     req.numCachedBlocks = 0;

@@ -193,7 +193,7 @@ export class Scheduler {
 
   /** vLLM `_preempt_request`: free everything (hashes stay), recompute from scratch, front of the waiting queue. */
   private preempt(req: Request, _now: number): void {
-    this.kvCacheManager.free(req);
+    this.kvCacheManager.free(req, true);
     req.lostTokens = req.numComputedTokens;
     req.numComputedTokens = 0;
     req.status = "preempted";

@@ -133,9 +133,9 @@ export function freeQueue(kv: KVCacheManager): number[] {
   return kv.blockPool.freeBlockQueue.toArray();
 }
 
-/** True when block `b` carries a hash (is a prefix-cache entry). Hashes are non-negative; −1 means none. */
+/** True when block `b` carries a hash (is a prefix-cache entry, its table entry possibly deferred). */
 export function hasHash(kv: KVCacheManager, b: number): boolean {
-  return kv.blockPool.blockHash[b] >= 0;
+  return kv.blockPool.isCached(b);
 }
 
 export const ORDERS: readonly FreeQueueOrder[] = ["append", "split"];
