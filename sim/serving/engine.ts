@@ -52,6 +52,7 @@ export class ServingEngine {
   /** Bytes of one engine block (all layers, all KV-cache groups). */
   private readonly engineBlockBytes: number;
 
+  private pendingCached: EngineEvent[] = [];
   private pending: TraceRequest[] = [];
   private pendingHead = 0;
   private lastPushedArrival = Number.NEGATIVE_INFINITY;
@@ -96,8 +97,9 @@ export class ServingEngine {
     if (this.detail.blocks) {
       this.scheduler.recordBlocks = true;
       this.kvCacheManager.blockPool.recordEvictions(true);
+      // held back so a step's block events read in causal order: freed → evicted → touched → allocated → cached
       this.kvCacheManager.onCached = (req, first, blockIds) =>
-        this.emit!({ type: "blocks_cached", t: this.now, reqId: req.reqId, blockIds, firstBlockIndex: first });
+        this.pendingCached.push({ type: "blocks_cached", t: this.now, reqId: req.reqId, blockIds, firstBlockIndex: first });
     }
     this.records = opts.keepRecords === false ? null : [];
     this.onRequestDone = opts.onRequestDone;
@@ -202,11 +204,14 @@ export class ServingEngine {
         e({ type: "admitted", t: start, reqId: a.req.reqId, cachedTokens: a.cachedTokens, resumed: a.resumed });
     }
     if (e && this.detail.blocks) {
+      for (const [req, blocks] of out.freedByPreemption!) e({ type: "blocks_freed", t: start, reqId: req.reqId, blockIds: blocks });
       const evicted = this.kvCacheManager.blockPool.takeEvicted();
       if (evicted.length > 0) e({ type: "blocks_evicted", t: start, blockIds: evicted });
       for (const a of out.admitted)
         if (a.hitBlocks.length > 0) e({ type: "blocks_touched", t: start, reqId: a.req.reqId, blockIds: a.hitBlocks });
       for (const [req, blocks] of out.allocated!) e({ type: "blocks_allocated", t: start, reqId: req.reqId, blockIds: blocks });
+      for (const c of this.pendingCached) e(c);
+      this.pendingCached = [];
     }
 
     const result = sched.updateFromOutput(out, end);

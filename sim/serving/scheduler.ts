@@ -42,6 +42,8 @@ export interface SchedulerOutput {
   admitted: { req: Request; cachedTokens: number; resumed: boolean; hitBlocks: number[] }[];
   /** Per request, blocks newly taken from the free queue this step (only when recording block events). */
   allocated: Map<Request, number[]> | null;
+  /** Per preempted request, the blocks its preemption freed, in free order (only when recording block events). */
+  freedByPreemption: Map<Request, number[]> | null;
 }
 
 /** What `updateFromOutput` observed at the step's end. */
@@ -86,6 +88,7 @@ export class Scheduler {
     const preempted: Request[] = [];
     const admitted: SchedulerOutput["admitted"] = [];
     const allocated = this.recordBlocks ? new Map<Request, number[]>() : null;
+    const freedByPreemption = this.recordBlocks ? new Map<Request, number[]>() : null;
 
     // 1. RUNNING requests, in list order.
     let i = 0;
@@ -115,7 +118,8 @@ export class Scheduler {
           allocated?.delete(victim);
         }
         if (victimIdx < i) i--;
-        this.preempt(victim, now);
+        const freed = this.preempt(victim, now);
+        freedByPreemption?.set(victim, freed);
         preempted.push(victim);
         if (victim === req) {
           selfPreempted = true;
@@ -174,7 +178,7 @@ export class Scheduler {
     if (numScheduledTokens > cfg.maxNumBatchedTokens)
       throw new Error(`INV: scheduled ${numScheduledTokens} tokens > max_num_batched_tokens`);
     if (this.running.length > cfg.maxNumSeqs) throw new Error(`INV: ${this.running.length} running > max_num_seqs`);
-    return { scheduled, numScheduledTokens, preempted, admitted, allocated };
+    return { scheduled, numScheduledTokens, preempted, admitted, allocated, freedByPreemption };
   }
 
   /**
@@ -192,14 +196,15 @@ export class Scheduler {
   }
 
   /** vLLM `_preempt_request`: free everything (hashes stay), recompute from scratch, front of the waiting queue. */
-  private preempt(req: Request, _now: number): void {
-    this.kvCacheManager.free(req, true);
+  private preempt(req: Request, _now: number): number[] {
+    const freed = this.kvCacheManager.free(req, true);
     req.lostTokens = req.numComputedTokens;
     req.numComputedTokens = 0;
     req.status = "preempted";
     req.numPreemptions++;
     this.numPreemptions++;
     this.waiting.prepend(req);
+    return freed;
   }
 
   /**

@@ -35,7 +35,7 @@ export class BlockStateMap {
   flashAt = new Float64Array(0);
   flashKind = new Uint8Array(0);
   /** Each request's block table (touched prefix blocks first, then its own), to place new blocks in the chain
-   *  and to release them on preemption (the engine reports frees of finished requests only). */
+   *  and to release them when the engine reports them freed (on finish and on preemption). */
   private tables = new Map<number, number[]>();
   /** Bumped on every change so views can skip redraws. */
   version = 0;
@@ -78,8 +78,8 @@ export class BlockStateMap {
   }
 
   /**
-   * Fresh blocks for a request. `hashed` is left alone: the engine reports `blocks_cached` for a step's full
-   * blocks before that step's `blocks_allocated`, and a reused cached block is always `blocks_evicted` first.
+   * Fresh blocks for a request. `hashed` is left alone: a reused cached block is always `blocks_evicted` first, and
+   * the step's `blocks_cached` follows its allocations.
    */
   /**
    * Aggregate mode (per-block events off for a huge pool): cells show only how many blocks are in each state,
@@ -155,12 +155,6 @@ export class BlockStateMap {
       this.mark(b);
     }
     this.tables.delete(reqId);
-  }
-
-  /** A preempted request loses all its blocks (vLLM frees them; full ones stay cached for the recompute). */
-  preempted(reqId: number, t: number): void {
-    const table = this.tables.get(reqId);
-    if (table) this.freed(reqId, table, t);
   }
 
   private table(reqId: number): number[] {

@@ -167,11 +167,9 @@ export class ServeStore {
     if (this.snapshots.length > MAX_SNAPSHOTS) this.compact();
     if (f.t1 > this.t) this.t = f.t1;
     let evictT = NaN, evictN = 0, preemptT = NaN, preemptN = 0;
-    // Within one engine step the engine reports `blocks_cached` while scheduling, before that step's
-    // `blocks_evicted` (which names the *old* contents of reused blocks) and `blocks_allocated`; applying the cache
-    // marks at the end of the step keeps a block evicted-then-recached in the same step marked as cached.
-    // Likewise prefix hits (`blocks_touched`) are reported before the step's `blocks_allocated`, and a request may
-    // hit blocks another request allocates in that same step: they are applied after the allocations.
+    // Within one engine step the block events come in causal order (freed by preemption → evicted → touched →
+    // allocated → cached); a request may hit blocks another request allocates in that same step, so prefix hits and
+    // cache marks are applied at the end of the step, after every allocation.
     const pendingCached: { blockIds: number[]; firstBlockIndex: number }[] = [];
     const pendingTouched: { reqId: number; blockIds: number[]; t: number }[] = [];
     const flushCached = () => {
@@ -195,7 +193,6 @@ export class ServeStore {
         case "preempted":
           if (Number.isNaN(preemptT)) preemptT = e.t;
           preemptN++;
-          this.blocks.preempted(e.reqId, e.t);
           this.requests.apply(e);
           break;
         case "memory": if (e.snapshot.t >= last) this.snapshots.push(e.snapshot); break;
