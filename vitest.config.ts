@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
+    // Generous: the browser tests replay whole traces twice and spawn the CLI to compare; a hang still fails.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: "forks",
     // One file at a time: the browser, server-load and CLI tests each use both cores, and timing-sensitive ones

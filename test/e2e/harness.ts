@@ -38,7 +38,8 @@ export async function startE2E(): Promise<E2E> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await ensureClientBuilt();
   const { startServer } = await import("../../server/app.ts");
-  const server = await startServer({ port: 0, quiet: true });
+  // Several tests each start runs; a page that closes cancels its own, but a slot may stay busy a moment after.
+  const server = await startServer({ port: 0, quiet: true, maxConcurrentRuns: 32 });
   const browser = await launchBrowser({ viewport: { width: 1600, height: 1000 } });
   return {
     url: server.url,

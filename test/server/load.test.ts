@@ -76,7 +76,7 @@ describe("load and backpressure", () => {
     });
     try {
       // Heavy stream: every block event of a busy replay, as fast as the worker goes.
-      const trace = await uploadTrace(s.url, nativeTrace(20000, 0.01, 1024, 64));
+      const trace = await uploadTrace(s.url, nativeTrace(60000, 0.01, 1024, 64));
       const id = await createRun(s.url, { kind: "replay", speed: "max", config: { trace, maxModelLen: 4096 } });
       const normal = connect(s.url, id, "?detail=memory");
       const slow = connect(s.url, id, "?detail=blocks,requests,steps,memory");
