@@ -141,6 +141,9 @@ export class Run {
     this.armAbandon();
   }
 
+  /** Whether the first viewer already started this on-connect run. */
+  private autoStarted = false;
+
   private armAbandon(): void {
     if (this.init.start === "now" || this.isFinal || this.conns.size > 0 || this.abandonTimer) return;
     this.abandonTimer = setTimeout(() => {
@@ -252,7 +255,12 @@ export class Run {
       conn.send(this.stateMessage({ message: `queued at position ${this.queuePosition}: waiting for a free worker slot` }));
     if (this.summary || this.result !== undefined) conn.send(this.summaryMessage());
     if (this.state === "failed") conn.send({ type: "error", message: this.actor.getSnapshot().context.message ?? "run failed" });
-    if (this.init.start === "on-connect" && this.state === "created") this.actor.send({ type: "PLAY" });
+    // The first viewer starts an on-connect run. The worker may already be ready (READY without autoplay parks the run
+    // in `paused`), so PLAY applies to `paused` too — but only once: a later viewer must not undo a user's pause.
+    if (this.init.start === "on-connect" && !this.autoStarted && (this.state === "created" || this.state === "paused")) {
+      this.autoStarted = true;
+      this.actor.send({ type: "PLAY" });
+    }
   }
 
   detach(conn: StreamConnection): void {

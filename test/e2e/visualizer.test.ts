@@ -121,11 +121,6 @@ describe("Serve view", () => {
     const { page, errors } = await open("/?speed=max&mml=8192&maxreq=600");
     const blocksCell = page.locator("table.budget tr", { hasText: "KV blocks" }).locator("td");
     await expect.poll(() => blocksCell.textContent()).toBe(hi.numGpuBlocks.toLocaleString("en-US"));
-    // Seen about one run in four when this follows the hover test: the new page's run reports "paused" at t = 0
-    // (cause not found yet; noted on the issue). Resume it so the comparison with the CLI still runs.
-    await page.waitForTimeout(1000);
-    if ((await page.locator('[role="status"].badge').textContent()) === "paused")
-      await page.getByRole("button", { name: "play" }).click();
     await waitForSummary(page);
     const pre = page.getByTestId("preemptions");
     expect(await pre.textContent()).toBe(String(hi.preemptions));
