@@ -34,6 +34,8 @@ function entry(req: Request, numTokens: number, isPrefill: boolean): ScheduledRe
   return e;
 }
 
+const NO_FREED: ReadonlyMap<Request, number[]> = new Map();
+
 /** What one `schedule()` decided (vLLM `SchedulerOutput`, reduced to what the simulator needs). */
 export interface SchedulerOutput {
   scheduled: ScheduledRequest[];
@@ -51,7 +53,7 @@ export interface StepResult {
   firstTokens: Request[];
   finished: Request[];
   /** Blocks freed by finished requests, per request, in free order. */
-  freed: Map<Request, number[]>;
+  freed: ReadonlyMap<Request, number[]>;
 }
 
 /**
@@ -215,7 +217,7 @@ export class Scheduler {
     const kv = this.kvCacheManager;
     const firstTokens: Request[] = [];
     const finished: Request[] = [];
-    const freed = new Map<Request, number[]>();
+    let freed = NO_FREED;
     const sched = out.scheduled;
     for (let k = 0; k < sched.length; k++) {
       const req = sched[k].req;
@@ -230,10 +232,12 @@ export class Scheduler {
       if (req.isFinished) finished.push(req);
     }
     if (finished.length > 0) {
+      const f = new Map<Request, number[]>();
+      freed = f;
       for (const req of finished) {
         req.status = "finished";
         req.finishTime = end;
-        freed.set(req, kv.free(req));
+        f.set(req, kv.free(req));
       }
       // compact the running list in place, keeping order
       const run = this.running;
