@@ -2,7 +2,7 @@ import { resolveTrainingConfig } from "./config.ts";
 import { optimizerStateBytes } from "./optimizer.ts";
 import { buildStageModels, type StageModel } from "./stage-model.ts";
 import { suggestChanges } from "./suggestions.ts";
-import { momentTerms, type Moment } from "./terms.ts";
+import { momentTerms, restingMoment, type Moment } from "./terms.ts";
 import type { DeviceReport, MemoryTerms, ResolvedTrainingConfig, TrainingConfig, TrainingReport } from "./types.ts";
 
 interface Candidate {
@@ -18,19 +18,7 @@ interface Candidate {
  * optimizer step. The timeline walks the same step event by event; its maximum must be one of these (tested).
  */
 function candidates(sm: StageModel): Candidate[] {
-  const base: Moment = {
-    params: sm.paramsBytes,
-    grads: 0,
-    optimizer: sm.optimizerBytes,
-    masterWeights: sm.masterBytes,
-    activations: 0,
-    logits: 0,
-    cudaContext: sm.cudaContext,
-    commBuckets: sm.commBuckets,
-    gatheredParams: 0,
-    unshardedGrads: 0,
-    optimizerTransient: 0,
-  };
+  const base: Moment = restingMoment(sm);
   const out: Candidate[] = [{ at: "step start", m: base }];
   let emit = true;
   const at = (label: string, d: Partial<Moment>) => {

@@ -1,3 +1,4 @@
+import type { StageModel } from "./stage-model.ts";
 import type { MemoryTerms, OverheadBreakdown } from "./types.ts";
 
 /** The memory of one device at one moment, before the allocator reserve is added. */
@@ -13,6 +14,23 @@ export interface Moment {
   gatheredParams: number;
   unshardedGrads: number;
   optimizerTransient: number;
+}
+
+/** What a stage holds between steps: its resident states and buffers, nothing in flight. */
+export function restingMoment(sm: StageModel): Moment {
+  return {
+    params: sm.paramsBytes,
+    grads: 0,
+    optimizer: sm.optimizerBytes,
+    masterWeights: sm.masterBytes,
+    activations: 0,
+    logits: 0,
+    cudaContext: sm.cudaContext,
+    commBuckets: sm.commBuckets,
+    gatheredParams: 0,
+    unshardedGrads: 0,
+    optimizerTransient: 0,
+  };
 }
 
 /**

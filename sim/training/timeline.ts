@@ -1,6 +1,6 @@
 import { resolveTrainingConfig } from "./config.ts";
 import { buildStageModels, type StageModel } from "./stage-model.ts";
-import { momentTerms, type Moment } from "./terms.ts";
+import { momentTerms, restingMoment, type Moment } from "./terms.ts";
 import type { TimelineEvent, TimelinePhase, TrainingConfig, TrainingTimeline } from "./types.ts";
 
 /**
@@ -16,19 +16,7 @@ import type { TimelineEvent, TimelinePhase, TrainingConfig, TrainingTimeline } f
  */
 export function stageTimeline(sm: StageModel, dp: number, zeroStage: number): TimelineEvent[] {
   const events: TimelineEvent[] = [];
-  const st: Moment = {
-    params: sm.paramsBytes,
-    grads: 0,
-    optimizer: sm.optimizerBytes,
-    masterWeights: sm.masterBytes,
-    activations: 0,
-    logits: 0,
-    cudaContext: sm.cudaContext,
-    commBuckets: sm.commBuckets,
-    gatheredParams: 0,
-    unshardedGrads: 0,
-    optimizerTransient: 0,
-  };
+  const st: Moment = restingMoment(sm);
   const emit = (phase: TimelinePhase, label: string, extra: { layer?: number; microBatch?: number } = {}) => {
     for (const [k, v] of Object.entries(st))
       if (v < -1e-6) throw new Error(`INV-T2 violated: ${k} = ${v} after "${label}" on stage ${sm.stage}`);
