@@ -41,14 +41,18 @@ export function choiceOption(flags: string, description: string, choices: readon
 }
 
 /** A progress bar on stderr, silent when stderr is not a TTY or `quiet` (so `--json` output stays clean). */
-export function progressBar(label: string, total: number, quiet = false): { update(n: number): void; stop(): void } {
-  if (quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
+export function progressBar(
+  label: string,
+  total: number,
+  quiet = false,
+): { update(n: number): void; setTotal(n: number): void; stop(): void } {
+  if (quiet || !process.stderr.isTTY) return { update() {}, setTotal() {}, stop() {} };
   const bar = new SingleBar(
     { format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta}s`, stream: process.stderr, hideCursor: true },
     Presets.shades_classic,
   );
   bar.start(total, 0);
-  return { update: (n) => bar.update(n), stop: () => bar.stop() };
+  return { update: (n) => bar.update(n), setTotal: (n) => bar.setTotal(n), stop: () => bar.stop() };
 }
 
 export function printJson(value: unknown): void {

@@ -84,9 +84,10 @@ export function register(program: Command): void {
                 }) + "\n",
               )
           : undefined,
+        // a streamed file's length is unknown up front: the total is the requests read so far
         onProgress: (done, pushed) => {
+          bar.setTotal(pushed);
           bar.update(done);
-          (bar as { setTotal?: (n: number) => void }).setTotal?.(pushed);
         },
       });
       bar.stop();
