@@ -46,6 +46,7 @@ export function blockMap(): BlockMap {
   let lay = { cell: 1, cols: 1, rows: 1, shown: 0, gap: 0, per: 1 };
   let flashing = false;
   let highlight: number | null = null;
+  let img: ImageData | null = null;
 
   const map = ((container: HTMLElement, now = performance.now()) => {
     const width = Math.max(100, Math.floor(fixedWidth ?? (container.clientWidth || 600)));
@@ -86,7 +87,8 @@ export function blockMap(): BlockMap {
     lastKey = key;
     lastVersion = blocks.version;
     const ctx = canvas.getContext("2d")!;
-    const img = ctx.createImageData(width, h);
+    // One ImageData per canvas size, refilled each draw (a fresh one per frame was ~1 MB of garbage a draw).
+    if (!img || img.width !== width || img.height !== h) img = ctx.createImageData(width, h);
     const px = new Uint32Array(img.data.buffer);
     const pack = (c: [number, number, number]) => (255 << 24) | (c[2] << 16) | (c[1] << 8) | c[0];
     const mix = (a: [number, number, number], b: [number, number, number], f: number): [number, number, number] => [

@@ -28,3 +28,20 @@ let uid = 0;
 export function nextId(prefix: string): string {
   return `${prefix}-${++uid}`;
 }
+
+/**
+ * Writes text / markup / an attribute only when it differs: rewriting an identical value still replaces the node
+ * and invalidates style and layout, which every animation frame of a streaming run would otherwise pay for.
+ */
+export function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+export function setHtml(el: Element, markup: string): void {
+  const m = el as Element & { __markup?: string };
+  if (m.__markup === markup) return;
+  m.__markup = markup;
+  el.innerHTML = markup;
+}
+export function setAttr(el: Element, name: string, value: string): void {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}

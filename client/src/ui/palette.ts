@@ -82,6 +82,13 @@ export function rgb(hex: string): [number, number, number] {
 
 /** Reads a CSS custom property of the document (theme-dependent chrome colours for canvas drawing). */
 export function cssVar(name: string, fallback = "#888888"): string {
+  // getComputedStyle after a DOM write forces a style recalculation; the tokens only change with the theme, so a
+  // found value is kept per theme (an empty one, e.g. before the stylesheet loaded, is asked again next time).
+  const key = `${document.documentElement.dataset.theme ?? ""}|${name}`;
+  const hit = cssVarCache.get(key);
+  if (hit !== undefined) return hit;
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  if (v) cssVarCache.set(key, v);
   return v || fallback;
 }
+const cssVarCache = new Map<string, string>();

@@ -2,7 +2,7 @@
  * Play / pause / step, speed, and a scrubber that seeks (simulated seconds). Sends protocol messages through
  * `send`; reflects the run's `state` messages (the server is the source of truth for what is running).
  */
-import { html, $, nextId } from "./dom.ts";
+import { html, $, nextId, setText, setHtml, setAttr } from "./dom.ts";
 import { esc } from "./format.ts";
 import type { ClientMessage } from "../../../server/protocol.ts";
 
@@ -58,22 +58,22 @@ export function runControls(send: (m: ClientMessage) => void, onSpeed?: (s: numb
     update(s) {
       state = s.state;
       const running = s.state === "running";
-      play.textContent = running ? "pause" : "play";
-      play.setAttribute("aria-pressed", String(running));
+      setText(play, running ? "pause" : "play");
+      setAttr(play, "aria-pressed", String(running));
       const badge = $(el, `#${id}-state`);
-      badge.textContent = s.state;
-      badge.className = `badge state-${s.state}`;
+      setText(badge, s.state);
+      setAttr(badge, "class", `badge state-${s.state}`);
       if (document.activeElement !== speedSel) {
         // A speed set through the URL or another client may not be one of the presets: list it.
         if (![...speedSel.options].some((o) => o.value === String(s.speed)))
           speedSel.append(new Option(s.speed === "max" ? "max" : `${s.speed}×`, String(s.speed)));
-        speedSel.value = String(s.speed);
+        if (speedSel.value !== String(s.speed)) speedSel.value = String(s.speed);
       }
       const max = Math.max(1, Math.ceil(s.horizon));
-      scrub.max = String(max);
-      if (!scrubbing) scrub.value = String(Math.min(max, s.t));
-      $(el, `#${id}-clock`).textContent = `t = ${s.t.toFixed(1)} s / ${max} s`;
-      $(el, `#${id}-msg`).innerHTML = s.message ? esc(s.message) : "";
+      if (scrub.max !== String(max)) scrub.max = String(max);
+      if (!scrubbing && scrub.value !== String(Math.min(max, s.t))) scrub.value = String(Math.min(max, s.t));
+      setText($(el, `#${id}-clock`), `t = ${s.t.toFixed(1)} s / ${max} s`);
+      setHtml($(el, `#${id}-msg`), s.message ? esc(s.message) : "");
     },
     togglePlay() {
       if (state === "running") send({ type: "pause" });
