@@ -1,10 +1,6 @@
 import { availableParallelism } from "node:os";
-import { createHash } from "node:crypto";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { bundled } from "../server/runs/bundle.ts";
 import { UserError } from "../sim/errors.ts";
 import { assembleResult } from "../sim/sweep/merge.ts";
 import { runSweepSequential } from "../sim/sweep/run.ts";
@@ -36,43 +32,9 @@ export function startTsWorker(url: URL): Worker {
   return new Worker(code, { eval: true });
 }
 
-/**
- * The worker module bundled to one plain-JS file with esbuild (tsx's own transpiler, already installed with it), so
- * each worker loads ~110 KB of JavaScript instead of having tsx transpile the engine's modules again: measured on
- * this 2-core box, worker start-up falls from ≈1.5 s to ≈0.1 s, which is most of a short sweep's wall time. The
- * bundle is built once per process; when esbuild cannot be loaded the tsx bootstrap above is used instead.
- */
-let bundled: Promise<string | null> | null = null;
-
-async function bundleWorker(url: URL): Promise<string | null> {
-  try {
-    const esbuild = (await import("esbuild")) as typeof import("esbuild");
-    const out = await esbuild.build({
-      entryPoints: [fileURLToPath(url)],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      write: false,
-      logLevel: "silent",
-    });
-    // Named by content: one file per version of the sources, reused by later runs instead of piling up in /tmp.
-    const text = out.outputFiles[0].text;
-    const file = join(tmpdir(), `vramscope-sweep-worker-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.mjs`);
-    if (!existsSync(file)) {
-      const partial = `${file}.${process.pid}.tmp`;
-      writeFileSync(partial, text);
-      renameSync(partial, file);
-    }
-    return file;
-  } catch {
-    return null;
-  }
-}
-
 export async function startSweepWorker(url: URL): Promise<Worker> {
-  bundled ??= bundleWorker(url);
-  const file = await bundled;
+  // one plain-JS bundle of the worker (see server/runs/bundle.ts): start-up ≈0.1 s instead of ≈1.5 s under tsx
+  const file = await bundled(url);
   // execArgv: [] so the worker does not inherit `--import tsx` from a parent started with it: plain JS needs no loader.
   return file ? new Worker(file, { execArgv: [] }) : startTsWorker(url);
 }
