@@ -68,6 +68,11 @@ export function resolveServingConfig(input: ServingConfigInput = {}): ServingCon
   if (!(util > 0 && util <= 1))
     throw new UserError(`--gpu-memory-utilization must be in (0, 1], got ${util}`, { field: "--gpu-memory-utilization" });
   const maxModelLen = positiveInt(input.maxModelLen ?? model.maxPositionEmbeddings, "--max-model-len");
+  if (maxModelLen > model.maxPositionEmbeddings)
+    throw new UserError(
+      `--max-model-len ${maxModelLen} is greater than the model's max_position_embeddings (${model.maxPositionEmbeddings}); vLLM refuses this unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 (outputs may be wrong)`,
+      { field: "--max-model-len" },
+    );
   const blockSize = positiveInt(input.blockSize ?? 16, "--block-size");
   if (blockSize > 256) throw new UserError(`--block-size must be at most 256, got ${blockSize}`, { field: "--block-size" });
   const enableChunkedPrefill = input.enableChunkedPrefill ?? true;

@@ -118,6 +118,10 @@ describe("budget arithmetic and errors", () => {
     expect(() => resolveServingConfig({ gpuMemoryUtilization: 1.5 })).toThrow(/--gpu-memory-utilization/);
     expect(() => resolveServingConfig({ gpuMemoryUtilization: -0.1 })).toThrow(/--gpu-memory-utilization/);
     expect(() => resolveServingConfig({ blockSize: 0 })).toThrow(/--block-size/);
+    // Phi-3-mini-4k: max_position_embeddings 4096 — vLLM refuses a longer max_model_len
+    expect(() => resolveServingConfig({ model: "microsoft/Phi-3-mini-4k-instruct", maxModelLen: 8192 })).toThrow(
+      /--max-model-len 8192 is greater than the model's max_position_embeddings \(4096\)/,
+    );
     expect(() => resolveServingConfig({ model: "no-such-model" })).toThrow(/unknown model/);
     expect(() => resolveServingConfig({ gpu: "H100" })).toThrow(/did you mean H100/);
     expect(() => resolveServingConfig({ enableChunkedPrefill: false, maxNumBatchedTokens: 2048, maxModelLen: 8192 })).toThrow(
