@@ -11,7 +11,7 @@ import { computeKvBudget } from "../../../sim/serving/budget.ts";
 import { resolveServingConfig, type ServingConfigInput } from "../../../sim/serving/config.ts";
 import type { ServingConfig } from "../../../sim/serving/types.ts";
 import type { TraceRequest } from "../../../sim/traces/types.ts";
-import type { KindContext, PreparedRun, RunKind } from "./types.ts";
+import { modelFacts, type KindContext, type PreparedRun, type RunKind } from "./types.ts";
 import { ServingConfigFields } from "./serving-config-schema.ts";
 
 export const DEFAULT_TRACE = "azure-2023-conv";
@@ -69,14 +69,7 @@ export const replayKind: RunKind = {
     return {
       config: { ...config, trace, maxRequests, rateScale },
       facts: {
-        modelName: config.model.name,
-        gpuName: config.gpu.name,
-        gpuMemoryBytes: config.gpu.memoryBytes,
-        tensorParallelSize: config.tensorParallelSize,
-        numLayers: config.model.numLayers,
-        numKvHeads: config.model.numKvHeads,
-        headDim: config.model.headDim,
-        hbmBandwidth: config.gpu.hbmBandwidth,
+        ...modelFacts(config.model, config.gpu, config.tensorParallelSize),
         trace: { name: trace, requests: requests.length, lastArrival: requests[requests.length - 1].arrival },
       },
       budget,

@@ -12,7 +12,7 @@ import { parseAlgorithm, RL_ALGORITHMS } from "../../../sim/rl/algorithms.ts";
 import type { RlConfig, RolloutSleepLevel } from "../../../sim/rl/types.ts";
 import { DEFAULT_GPU } from "../../../sim/serving/config.ts";
 import { withConfigFields } from "./replay.ts";
-import type { PreparedRun, RunKind } from "./types.ts";
+import { modelFacts, type PreparedRun, type RunKind } from "./types.ts";
 
 const posInt = (max: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: max }));
 
@@ -95,14 +95,7 @@ export const rlKind: RunKind = {
     return {
       config: { ...c, algorithm: config.algorithm, model: config.model.name, gpu: config.gpu.name },
       facts: {
-        modelName: config.model.name,
-        gpuName: config.gpu.name,
-        gpuMemoryBytes: config.gpu.memoryBytes,
-        tensorParallelSize: config.rollout.tensorParallelSize,
-        numLayers: config.model.numLayers,
-        numKvHeads: config.model.numKvHeads,
-        headDim: config.model.headDim,
-        hbmBandwidth: config.gpu.hbmBandwidth,
+        ...modelFacts(config.model, config.gpu, config.rollout.tensorParallelSize),
       },
       budget: null,
       modelName: config.model.name,

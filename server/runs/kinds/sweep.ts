@@ -15,7 +15,7 @@ import type { Slo, SweepSpec } from "../../../sim/sweep/types.ts";
 import type { TraceRequest } from "../../../sim/traces/types.ts";
 import { DEFAULT_TRACE, withConfigFields } from "./replay.ts";
 import { ServingConfigFields } from "./serving-config-schema.ts";
-import type { KindContext, PreparedRun, RunKind } from "./types.ts";
+import { modelFacts, type KindContext, type PreparedRun, type RunKind } from "./types.ts";
 
 /** Points one live sweep may have (the CLI's `--workers`/`--shard` are for bigger grids). */
 export const MAX_LIVE_POINTS = 2000;
@@ -71,14 +71,7 @@ export const sweepKind: RunKind = {
     return {
       config: { ...raw, trace },
       facts: {
-        modelName: config.model.name,
-        gpuName: config.gpu.name,
-        gpuMemoryBytes: config.gpu.memoryBytes,
-        tensorParallelSize: config.tensorParallelSize,
-        numLayers: config.model.numLayers,
-        numKvHeads: config.model.numKvHeads,
-        headDim: config.model.headDim,
-        hbmBandwidth: config.gpu.hbmBandwidth,
+        ...modelFacts(config.model, config.gpu, config.tensorParallelSize),
         trace: { name: trace, requests: requests.length, lastArrival: requests.length ? requests[requests.length - 1].arrival : 0 },
       },
       budget: null,

@@ -88,3 +88,21 @@ export interface SimulationOptions {
 export type RecordingFactory = (input: unknown, untilT: number) => AnyRecording | Promise<AnyRecording>;
 
 export type SimulationFactory = (input: unknown, opts: SimulationOptions) => Simulation | Promise<Simulation>;
+
+/** The model/GPU part of a run's `hello` facts, shared by every kind. */
+export function modelFacts(
+  model: { name: string; numLayers: number; numKvHeads: number; headDim: number },
+  gpu: { name: string; memoryBytes: number; hbmBandwidth: number },
+  tensorParallelSize: number,
+): Omit<RunFacts, "trace"> {
+  return {
+    modelName: model.name,
+    gpuName: gpu.name,
+    gpuMemoryBytes: gpu.memoryBytes,
+    tensorParallelSize,
+    numLayers: model.numLayers,
+    numKvHeads: model.numKvHeads,
+    headDim: model.headDim,
+    hbmBandwidth: gpu.hbmBandwidth,
+  };
+}
