@@ -10,8 +10,9 @@ import { ServingEngine } from "../../sim/serving/engine.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
-import type { FrameMessage } from "../../server/protocol.ts";
+import type { FrameMessage, HelloMessage } from "../../server/protocol.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
+import { slimMessage, ScheduleFilter } from "../../client/src/data/frame-pack.ts";
 
 function frameOf(seq: number, events: EngineEvent[], t0: number, t1: number): FrameMessage {
   const count = (type: string) => events.filter((e) => e.type === type).length;
@@ -85,6 +86,67 @@ describe("ServeStore against the engine", () => {
       expect(track.segments.filter((s) => s.kind === "preempted").length).toBe(r.preemptions);
       expect(track.segments.some((s) => s.kind === "recomputing")).toBe(true);
     }
+  });
+});
+
+describe("the stream worker's slimmed frames (frame-pack.ts)", () => {
+  it("give the same block map, request lifetimes and markers as the full frames, with far fewer schedule entries", () => {
+    // Same tight pool as above, more load: preemptions mid-prefill and mid-decode, recomputation, evictions.
+    const config = resolveServingConfig({
+      model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "H100-SXM-80GB", maxModelLen: 1024,
+      numGpuBlocksOverride: 120, maxNumSeqs: 24, maxNumBatchedTokens: 256, seed: 3,
+    });
+    const trace = synthesize({
+      numRequests: 150, requestRate: 60, seed: 11, systemPromptTokens: 192, numSystemPrompts: 2,
+      promptLen: { kind: "uniform", min: 30, max: 500 }, outputLen: { kind: "uniform", min: 4, max: 200 },
+    });
+    let events: EngineEvent[] = [];
+    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
+    engine.addRequests(trace);
+    engine.endTrace();
+    const hello: HelloMessage = {
+      type: "hello", protocolVersion: 1, runId: "slim", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
+      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
+      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
+    };
+    const full = new ServeStore();
+    const slim = new ServeStore();
+    full.apply(hello, 0);
+    slim.apply(hello, 0);
+    const filter = new ScheduleFilter();
+    let seq = 0, fullEntries = 0, slimEntries = 0, stepsPerFrame = 0;
+    while (engine.step()) {
+      // Several engine steps per frame, as at full speed, so a frame mixes steps, frees and re-allocations.
+      if (++stepsPerFrame < 5) continue;
+      stepsPerFrame = 0;
+      const frame = frameOf(seq++, events, events.length ? events[0].t : engine.now, engine.now);
+      events = [];
+      // structuredClone stands in for postMessage from the worker.
+      const slimmed = structuredClone(slimMessage(frame, filter));
+      for (const e of frame.events) if (e.type === "step") fullEntries += e.scheduled.length;
+      if (slimmed.type === "frame") for (const e of slimmed.events) if (e.type === "step") slimEntries += e.scheduled.length;
+      full.apply(frame, seq);
+      slim.apply(slimmed, seq);
+    }
+    const last = frameOf(seq++, events, engine.now, engine.now);
+    full.apply(last, seq);
+    slim.apply(structuredClone(slimMessage(last, filter)), seq);
+    const summary = engine.summary();
+    expect(summary.preemptions).toBeGreaterThan(0);
+    expect(summary.prefixCacheHitTokens).toBeGreaterThan(0);
+    for (const k of ["state", "owner", "refCnt", "chainPos", "hashed", "flashKind"] as const) expect(slim.blocks[k]).toEqual(full.blocks[k]);
+    expect(slim.blocks.state).toEqual(Uint8Array.from(engine.blockStates().state));
+    expect(slim.markers).toEqual(full.markers);
+    expect(slim.markers.some((m) => m.kind === "eviction")).toBe(true);
+    expect(slim.requests.order.length).toBe(150);
+    for (const r of full.requests.order) expect(slim.requests.byId.get(r.id)).toEqual(r);
+    expect(slim.requests.ttfts).toEqual(full.requests.ttfts);
+    expect(slim.requests.tpots).toEqual(full.requests.tpots);
+    // Recomputing → decode transitions survived the filter (they need a decode entry).
+    const recomputedThenDecoded = full.requests.order.filter((r) => r.segments.some((s, i) => s.kind === "recomputing" && r.segments[i + 1]?.kind === "decode"));
+    expect(recomputedThenDecoded.length).toBeGreaterThan(0);
+    // Decode entries are most of the schedule: the slimmed stream keeps well under half of them.
+    expect(slimEntries).toBeLessThan(fullEntries * 0.5);
   });
 });
 

@@ -16,6 +16,9 @@ export const USED = 1;
 export const CACHED_FREE = 2;
 export const NULL_BLOCK = 3;
 
+/** Block ids of one event: an array, or a view into a packed frame (frame-pack.ts). */
+export type BlockIds = ArrayLike<number> & Iterable<number>;
+
 export type FlashKind = 0 | 1 | 2; // none, eviction, prefix hit
 export const FLASH_NONE = 0;
 export const FLASH_EVICT = 1;
@@ -99,7 +102,7 @@ export class BlockStateMap {
     fill(free, FREE);
   }
 
-  allocated(reqId: number, blockIds: readonly number[], t: number): void {
+  allocated(reqId: number, blockIds: BlockIds, t: number): void {
     const table = this.table(reqId);
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
@@ -119,9 +122,10 @@ export class BlockStateMap {
    * the step's allocations (see ServeStore): a request admitted in the same step as the one computing those blocks
    * touches them before the engine reports their allocation, and each reference must count.
    */
-  touched(reqId: number, blockIds: readonly number[], t: number, now: number): void {
+  touched(reqId: number, blockIds: BlockIds, t: number, now: number): void {
     const table = this.table(reqId);
-    const hits = blockIds.filter((b) => b >= 0 && b < this.n);
+    const hits: number[] = [];
+    for (const b of blockIds) if (b >= 0 && b < this.n) hits.push(b);
     for (const b of table) if (this.owner[b] === reqId && this.chainPos[b] >= 0) this.chainPos[b] += hits.length;
     table.unshift(...hits);
     hits.forEach((b, i) => {
@@ -137,16 +141,17 @@ export class BlockStateMap {
     });
   }
 
-  cached(blockIds: readonly number[], firstBlockIndex: number): void {
-    blockIds.forEach((b, i) => {
-      if (b < 0 || b >= this.n) return;
+  cached(blockIds: BlockIds, firstBlockIndex: number): void {
+    for (let i = 0; i < blockIds.length; i++) {
+      const b = blockIds[i];
+      if (b < 0 || b >= this.n) continue;
       this.hashed[b] = 1;
       this.chainPos[b] = firstBlockIndex + i;
       this.mark(b);
-    });
+    }
   }
 
-  freed(reqId: number, blockIds: readonly number[], t: number): void {
+  freed(reqId: number, blockIds: BlockIds, t: number): void {
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
       this.refCnt[b] = Math.max(0, this.refCnt[b] - 1);
@@ -166,7 +171,7 @@ export class BlockStateMap {
     return t;
   }
 
-  evicted(blockIds: readonly number[], now: number): void {
+  evicted(blockIds: BlockIds, now: number): void {
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
       this.hashed[b] = 0;

@@ -1,18 +1,21 @@
 /**
- * The browser side of `/api/runs/:id/stream`: opens the WebSocket, parses each JSON message, hands it to the
- * listener, and sends the control messages of the protocol. Reconnects once on a 4008 "too slow" close (the server
- * dropped us for backpressure; a fresh connection resumes from the current time).
+ * The browser side of `/api/runs/:id/stream`: the WebSocket lives in a worker (workers/stream-worker.ts) that parses
+ * and slims each message off the main thread; this class hands the results to the listener and sends the control
+ * messages of the protocol. Reconnects on a 4008 "too slow" close (the server dropped us for backpressure; a fresh
+ * connection resumes from the current time).
  */
-import type { ServerMessage, ClientMessage, DetailLevel } from "../../../server/protocol.ts";
+import type { ClientMessage, DetailLevel } from "../../../server/protocol.ts";
+import type { StreamMessage } from "./frame-pack.ts";
+import type { StreamCommand, StreamReport } from "../workers/stream-worker.ts";
 
 export interface RunStreamOptions {
-  onMessage(m: ServerMessage): void;
+  onMessage(m: StreamMessage): void;
   onStatus?(status: "connecting" | "open" | "closed", detail?: string): void;
   detail?: DetailLevel[];
 }
 
 export class RunStream {
-  private ws: WebSocket | null = null;
+  private worker: Worker | null = null;
   private closedByUs = false;
   private reconnects = 0;
   constructor(readonly runId: string, private readonly opts: RunStreamOptions) {}
@@ -20,36 +23,36 @@ export class RunStream {
   open(): void {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const url = `${proto}//${location.host}/api/runs/${encodeURIComponent(this.runId)}/stream`;
-    this.opts.onStatus?.("connecting");
-    const ws = new WebSocket(url);
-    this.ws = ws;
-    ws.onopen = () => {
-      this.opts.onStatus?.("open");
-      if (this.opts.detail) this.send({ type: "subscribe", detail: this.opts.detail });
-    };
-    ws.onmessage = (ev) => {
-      let m: ServerMessage;
-      try {
-        m = JSON.parse(String(ev.data)) as ServerMessage;
-      } catch {
-        return;
-      }
-      this.opts.onMessage(m);
-    };
-    ws.onclose = (ev) => {
-      if (this.ws !== ws) return;
-      this.opts.onStatus?.("closed", ev.reason || `code ${ev.code}`);
-      if (!this.closedByUs && ev.code === 4008 && this.reconnects++ < 3) setTimeout(() => this.open(), 250);
-    };
+    if (!this.worker) {
+      const w = new Worker(new URL("../workers/stream-worker.ts", import.meta.url), { type: "module" });
+      w.onmessage = (ev: MessageEvent<StreamReport>) => this.report(ev.data);
+      w.onerror = (ev) => this.opts.onStatus?.("closed", `stream worker failed: ${ev.message}`);
+      this.worker = w;
+    }
+    const detail: ClientMessage | undefined = this.opts.detail ? { type: "subscribe", detail: this.opts.detail } : undefined;
+    this.command({ cmd: "open", url, detail });
   }
 
   send(m: ClientMessage): void {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
+    this.command({ cmd: "send", message: m });
   }
 
   close(): void {
     this.closedByUs = true;
-    this.ws?.close(1000, "client closed");
-    this.ws = null;
+    this.command({ cmd: "close" });
+    this.worker = null;
+  }
+
+  private command(c: StreamCommand): void {
+    this.worker?.postMessage(c);
+  }
+
+  private report(r: StreamReport): void {
+    if (r.kind === "message") this.opts.onMessage(r.message);
+    else if (r.kind === "invalid") console.warn(`vramscope: ignored a stream message that is not JSON: ${r.text}`);
+    else if (r.status === "closed") {
+      this.opts.onStatus?.("closed", r.reason || `code ${r.code}`);
+      if (!this.closedByUs && r.code === 4008 && this.reconnects++ < 3) setTimeout(() => this.open(), 250);
+    } else this.opts.onStatus?.(r.status);
   }
 }

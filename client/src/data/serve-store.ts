@@ -7,10 +7,14 @@
  */
 import type { MemorySnapshot, ReplaySummary, KvBudget } from "../../../sim/serving/types.ts";
 import type {
-  HelloMessage, FrameMessage, StateMessage, ServerMessage, RunFacts,
+  HelloMessage, FrameMessage, StateMessage, RunFacts,
 } from "../../../server/protocol.ts";
 import { BlockStateMap } from "./block-state.ts";
 import { RequestTracker } from "./request-track.ts";
+import {
+  packBlockEvents, isPacked, RECORD_HEADER, OP_ALLOCATED, OP_TOUCHED, OP_FREED, OP_CACHED, OP_EVICTED, OP_BARRIER,
+  type PackedFrame, type PackedBlockOps, type EvictionSummary, type StreamMessage,
+} from "./frame-pack.ts";
 
 export interface Marker {
   t: number;
@@ -50,6 +54,8 @@ export class ServeStore {
   /** Wall-clock of the last applied frame (performance.now()). */
   lastFrameAt = 0;
   lastError: { message: string; field?: string } | null = null;
+  /** The evictions of the last applied frame (null when it had none), for the event log. */
+  frameEvictions: EvictionSummary | null = null;
 
   reset(): void {
     this.snapshots = [];
@@ -65,7 +71,7 @@ export class ServeStore {
     this.version++;
   }
 
-  apply(msg: ServerMessage, now = performance.now()): void {
+  apply(msg: StreamMessage, now = performance.now()): void {
     switch (msg.type) {
       case "hello":
         this.hello(msg);
@@ -156,7 +162,13 @@ export class ServeStore {
     this.summary = null;
   }
 
-  private frame(f: FrameMessage, now: number): void {
+  private frame(msg: FrameMessage, now: number): void {
+    let f: PackedFrame;
+    if (isPacked(msg)) f = msg;
+    else {
+      const { rest, packed, evictions } = packBlockEvents(msg.events);
+      f = { ...msg, events: rest, packed, evictions };
+    }
     this.frames++;
     this.lastFrameSeq = f.seq;
     this.lastFrameAt = now;
@@ -166,30 +178,11 @@ export class ServeStore {
     for (const s of f.snapshots) if (s.t >= last) this.snapshots.push(s); // STORE-1
     if (this.snapshots.length > MAX_SNAPSHOTS) this.compact();
     if (f.t1 > this.t) this.t = f.t1;
-    let evictT = NaN, evictN = 0, preemptT = NaN, preemptN = 0;
-    // Within one engine step the block events come in causal order (freed by preemption → evicted → touched →
-    // allocated → cached); a request may hit blocks another request allocates in that same step, so prefix hits and
-    // cache marks are applied at the end of the step, after every allocation.
-    const pendingCached: { blockIds: number[]; firstBlockIndex: number }[] = [];
-    const pendingTouched: { reqId: number; blockIds: number[]; t: number }[] = [];
-    const flushCached = () => {
-      for (const e of pendingTouched) this.blocks.touched(e.reqId, e.blockIds, e.t, now);
-      for (const c of pendingCached) this.blocks.cached(c.blockIds, c.firstBlockIndex);
-      pendingCached.length = 0;
-      pendingTouched.length = 0;
-    };
+    this.applyBlockOps(f.packed, now);
+    this.frameEvictions = f.evictions;
+    let preemptT = NaN, preemptN = 0;
     for (const e of f.events) {
-      if (e.type === "step" || e.type === "memory" || e.type === "blocks_freed") flushCached();
       switch (e.type) {
-        case "blocks_allocated": this.blocks.allocated(e.reqId, e.blockIds, e.t); break;
-        case "blocks_touched": pendingTouched.push(e); break;
-        case "blocks_freed": this.blocks.freed(e.reqId, e.blockIds, e.t); break;
-        case "blocks_cached": pendingCached.push(e); break;
-        case "blocks_evicted":
-          this.blocks.evicted(e.blockIds, now);
-          if (Number.isNaN(evictT)) evictT = e.t;
-          evictN += e.blockIds.length;
-          break;
         case "preempted":
           if (Number.isNaN(preemptT)) preemptT = e.t;
           preemptN++;
@@ -199,11 +192,43 @@ export class ServeStore {
         default: this.requests.apply(e);
       }
     }
-    flushCached();
+    let evictT = f.evictions?.firstT ?? NaN, evictN = f.evictions?.blocks ?? 0;
     // Without per-block events the frame's counts still say evictions happened (PROTO-2).
     if (evictN === 0 && f.counts.evictedBlocks > 0) { evictT = f.t0; evictN = f.counts.evictedBlocks; }
     if (preemptN === 0 && f.counts.preemptions > 0) { preemptT = f.t0; preemptN = f.counts.preemptions; }
     if (evictN > 0) this.markers.push({ t: evictT, kind: "eviction", count: evictN });
     if (preemptN > 0) this.markers.push({ t: preemptT, kind: "preemption", count: preemptN });
   }
+
+  /**
+   * The block records of one frame, in engine order (PACK-1). Within one engine step the block events come in
+   * causal order (freed by preemption → evicted → touched → allocated → cached); a request may hit blocks another
+   * request allocates in that same step, so prefix hits and cache marks are applied at the end of the step (the
+   * next barrier or free), after every allocation.
+   */
+  private applyBlockOps({ ops, times }: PackedBlockOps, now: number): void {
+    const pending: number[] = []; // [word offset, record index] of touched / cached records not yet applied
+    const ids = (w: number) => ops.subarray(w + RECORD_HEADER, w + RECORD_HEADER + ops[w + 3]);
+    const flush = () => {
+      for (let i = 0; i < pending.length; i += 2) {
+        const w = pending[i];
+        if (ops[w] === OP_TOUCHED) this.blocks.touched(ops[w + 1], ids(w), times[pending[i + 1]], now);
+      }
+      for (let i = 0; i < pending.length; i += 2) if (ops[pending[i]] === OP_CACHED) this.blocks.cached(ids(pending[i]), ops[pending[i] + 2]);
+      pending.length = 0;
+    };
+    for (let w = 0, r = 0; w < ops.length; w += RECORD_HEADER + ops[w + 3], r++) {
+      const op = ops[w];
+      if (op === OP_BARRIER || op === OP_FREED) flush();
+      switch (op) {
+        case OP_ALLOCATED: this.blocks.allocated(ops[w + 1], ids(w), times[r]); break;
+        case OP_TOUCHED:
+        case OP_CACHED: pending.push(w, r); break;
+        case OP_FREED: this.blocks.freed(ops[w + 1], ids(w), times[r]); break;
+        case OP_EVICTED: this.blocks.evicted(ids(w), now); break;
+      }
+    }
+    flush();
+  }
+
 }

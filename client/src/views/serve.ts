@@ -23,7 +23,8 @@ import { getParam, patchParams } from "../ui/url-state.ts";
 import { servingComponentColors, markerColors, ganttColors, okabeIto, requestHue } from "../ui/palette.ts";
 import { int, esc } from "../ui/format.ts";
 import type { View } from "./view.ts";
-import type { ServerMessage, ClientMessage } from "../../../server/protocol.ts";
+import type { ClientMessage } from "../../../server/protocol.ts";
+import type { StreamMessage } from "../data/frame-pack.ts";
 
 const GANTT_WINDOW_S = 30;
 /** Above this many KV blocks the view subscribes without per-block events and draws the counts only. */
@@ -260,7 +261,7 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
 
   /** Event log lines; a line with a time (and request) selects that moment in the linked views when clicked. */
   const log: { text: string; t: number; reqId?: number }[] = [];
-  function onMessage(m: ServerMessage) {
+  function onMessage(m: StreamMessage) {
     messagesSinceFrame++;
     timed("apply", () => store.apply(m));
     if (m.type === "hello") {
@@ -274,11 +275,9 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
         else if (e.type === "rejected") log.push({ t: e.t, reqId: e.reqId, text: `t=${e.t.toFixed(3)}s  req-${e.reqId} rejected: ${e.reason}` });
       }
       // Evictions are steady-state once the cache is full (LRU reuse of cached-free blocks): one line per frame.
-      const ev = m.events.filter((e) => e.type === "blocks_evicted") as { t: number; blockIds: number[] }[];
-      const n = ev.reduce((s, e) => s + e.blockIds.length, 0);
-      if (n > 0) {
-        const ids = ev.flatMap((e) => e.blockIds);
-        log.push({ t: ev[0].t, text: `t=${ev[0].t.toFixed(3)}…${ev[ev.length - 1].t.toFixed(3)}s  evicted ${n} cached blocks in ${ev.length} steps (${ids.slice(0, 5).map((b) => `blk${b}`).join(", ")}${ids.length > 5 ? ", …" : ""})` });
+      const ev = store.frameEvictions;
+      if (ev) {
+        log.push({ t: ev.firstT, text: `t=${ev.firstT.toFixed(3)}…${ev.lastT.toFixed(3)}s  evicted ${ev.blocks} cached blocks in ${ev.steps} steps (${ev.firstIds.map((b) => `blk${b}`).join(", ")}${ev.blocks > ev.firstIds.length ? ", …" : ""})` });
       }
       if (log.length > 400) log.splice(0, log.length - 200);
       logVersion++;
