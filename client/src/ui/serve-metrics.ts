@@ -38,10 +38,11 @@ export function serveMetrics(): ServeMetrics {
   let lastVersion = -1;
   let lastDraw = 0;
 
-  function q(values: number[], p: number): number | null {
-    if (values.length === 0) return null;
-    const s = [...values].sort((a, b) => a - b);
-    return d3.quantileSorted(s, p) ?? null;
+  /** p50 and p99 of the live values, sorting one copy (the arrays grow to every finished request). */
+  function p50p99(values: number[]): [number | null, number | null] {
+    if (values.length === 0) return [null, null];
+    const s = values.slice().sort((a, b) => a - b);
+    return [d3.quantileSorted(s, 0.5) ?? null, d3.quantileSorted(s, 0.99) ?? null];
   }
 
   return {
@@ -58,7 +59,7 @@ export function serveMetrics(): ServeMetrics {
       const set = (k: string, v: string) => ($(el, `#${id}-${k}`).textContent = v);
       $(el, `#${id}-src`).textContent = s ? "final (engine summary)" : `live, ${int(r.finishedCount)} finished so far`;
       const pp = (live: number[], fin?: { p50: number; p99: number }) =>
-        fin ? `${seconds(fin.p50)} / ${seconds(fin.p99)}` : `${seconds(q(live, 0.5))} / ${seconds(q(live, 0.99))}`;
+        fin ? `${seconds(fin.p50)} / ${seconds(fin.p99)}` : p50p99(live).map(seconds).join(" / ");
       set("ttft", pp(r.ttfts, s?.ttft));
       set("tpot", pp(r.tpots, s?.tpot));
       set("e2e", pp(r.e2es, s?.e2e));
