@@ -211,6 +211,11 @@ export const FrameMessageSchema = Type.Object({
   counts: FrameCountsSchema,
   /** Kind-specific series for non-replay kinds (training/RL/sweep points). */
   extra: Type.Optional(Type.Array(Type.Unknown())),
+  /**
+   * The engine's own report so far (replay runs; `ReplaySummary` over the requests finished up to `t1`), at most
+   * about twice a wall second: live percentiles come from the engine, not from the viewer.
+   */
+  live: Type.Optional(ReplaySummarySchema),
 });
 
 /** The whole KV block map at time `t`: state[i] 0 free, 1 used, 2 cached-free, 3 null block; owner[i] reqId or -1. */

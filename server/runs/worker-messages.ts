@@ -58,6 +58,8 @@ export interface WorkerBatch {
   last: MemorySnapshot | null;
   finished: boolean;
   result?: { summary?: ReplaySummary; result?: unknown };
+  /** The engine's report so far (Simulation.liveSummary), when due. */
+  live?: ReplaySummary;
   /** Set when the batch follows a backward seek: the timeline restarted at this time and metrics were reset. */
   rewoundTo?: number;
   blocks?: { t: number; state: number[]; owner: number[] };

@@ -13,7 +13,7 @@
  * snapshots + what the socket itself buffers (≤ hardBufferBytes + one frame).
  */
 import type { WebSocket } from "ws";
-import type { EngineEvent, MemorySnapshot } from "../../sim/serving/types.ts";
+import type { EngineEvent, MemorySnapshot, ReplaySummary } from "../../sim/serving/types.ts";
 import {
   CLOSE_CODES,
   DEFAULT_DETAIL,
@@ -81,6 +81,7 @@ interface PendingFrame {
   events: EngineEvent[];
   counts: FrameCounts;
   extra: unknown[];
+  live?: ReplaySummary;
 }
 
 /**
@@ -138,6 +139,7 @@ export class StreamConnection {
         events: events.slice(),
         counts: { ...b.counts },
         extra: b.extra ? b.extra.slice() : [],
+        live: b.live,
       };
     } else {
       p.source = undefined;
@@ -148,6 +150,7 @@ export class StreamConnection {
       for (const e of events) p.events.push(e);
       for (const k of Object.keys(p.counts) as (keyof FrameCounts)[]) p.counts[k] += b.counts[k];
       if (b.extra) for (const x of b.extra) p.extra.push(x);
+      if (b.live) p.live = b.live;
     }
     const q = this.pending!;
     if (q.snapshots.length > this.limits.maxSnapshotsPerFrame) {
@@ -242,6 +245,7 @@ export class StreamConnection {
       counts: p.counts,
     };
     if (p.extra.length) frame.extra = p.extra;
+    if (p.live) frame.live = p.live;
     if (this.intervalMs > this.limits.frameIntervalMs) this.coarseFrames++;
     this.lastSent = now;
     if (!p.source) {

@@ -107,6 +107,33 @@ describe("streaming over a real WebSocket", () => {
     c.ws.close();
   });
 
+  it("frames carry the engine's live report: completed so far and its percentiles, twice a wall second", async () => {
+    // 30 requests 0.1 s apart, prompt 100 / output 3, step 0.01 s: each is alone (done 0.03 s after arrival), so
+    // every report so far has TTFT 0.01 s, TPOT 0.01 s, e2e 0.03 s at every percentile. Simulated 2.93 s at speed 1
+    // ⇒ about 3 wall seconds ⇒ several live reports (one per ≥ 500 ms of wall time).
+    const trace = await uploadTrace(server.url, nativeTrace(30, 0.1, 100, 3));
+    const id = await createRun(server.url, { kind: "replay", speed: 1, config: { trace, stepTimeS: 0.01 } });
+    const c = connect(server.url, id, "?detail=requests");
+    await c.waitFor(isState("finished"));
+    const frames = c.of("frame") as FrameMessage[];
+    const withLive = frames.filter((f) => f.live);
+    expect(withLive.length).toBeGreaterThanOrEqual(3);
+    let finishedSoFar = 0;
+    for (const f of frames) {
+      finishedSoFar += f.events.filter((e) => e.type === "finished").length;
+      if (!f.live) continue;
+      // The report covers exactly the requests whose `finished` event has streamed by the end of its frame.
+      expect(f.live.completed).toBe(finishedSoFar);
+      if (f.live.completed === 0) continue;
+      expect(f.live.ttft.p50).toBeCloseTo(0.01, 9);
+      expect(f.live.ttft.p99).toBeCloseTo(0.01, 9);
+      expect(f.live.tpot.p50).toBeCloseTo(0.01, 9);
+      expect(f.live.e2e.p99).toBeCloseTo(0.03, 9);
+    }
+    expect(new Set(withLive.map((f) => f.live!.completed)).size).toBeGreaterThanOrEqual(3); // it moved as the run did
+    c.ws.close();
+  });
+
   it("at full speed the memory series is downsampled and every dropped sample is accounted for", async () => {
     // Many tiny steps: far more memory snapshots per 25 ms worker slice than the 240 a batch keeps.
     const trace = await uploadTrace(server.url, nativeTrace(3000, 0.001, 16, 32));

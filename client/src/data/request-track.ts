@@ -44,19 +44,13 @@ export class RequestTracker {
   readonly byId = new Map<number, RequestTrack>();
   /** In arrival order. */
   readonly order: RequestTrack[] = [];
+  /** Per-request latencies of the finished requests, for the metrics panel's histograms (drawing only: every
+   *  figure on screen is the engine's report). */
   ttfts: number[] = [];
   e2es: number[] = [];
   tpots: number[] = [];
-  queueTimes: number[] = [];
   preemptions = 0;
-  /** KV tokens dropped by preemptions (`lostTokens`); the engine's recomputed count subtracts prefix hits on resume. */
-  recomputedTokens = 0;
   finishedCount = 0;
-  rejectedCount = 0;
-  promptTokensFinished = 0;
-  outputTokensFinished = 0;
-  cachedTokensTotal = 0;
-  promptTokensAdmitted = 0;
   version = 0;
 
   clear(): void {
@@ -65,9 +59,7 @@ export class RequestTracker {
     this.ttfts = [];
     this.e2es = [];
     this.tpots = [];
-    this.queueTimes = [];
-    this.preemptions = this.recomputedTokens = this.finishedCount = this.rejectedCount = 0;
-    this.promptTokensFinished = this.outputTokensFinished = this.cachedTokensTotal = this.promptTokensAdmitted = 0;
+    this.preemptions = this.finishedCount = 0;
     this.version++;
   }
 
@@ -95,7 +87,6 @@ export class RequestTracker {
         this.close(r, e.t);
         r.rejected = e.reason;
         r.phase = "rejected";
-        this.rejectedCount++;
         break;
       }
       case "admitted": {
@@ -104,9 +95,6 @@ export class RequestTracker {
         if (r.admitted === null) {
           r.admitted = e.t;
           r.cachedTokens = e.cachedTokens;
-          this.cachedTokensTotal += e.cachedTokens;
-          this.promptTokensAdmitted += r.promptTokens;
-          this.queueTimes.push(e.t - r.arrival);
         }
         r.resumed = e.resumed;
         const kind: SegmentKind = e.resumed ? "recomputing" : r.firstToken === null ? "prefill" : "decode";
@@ -133,7 +121,6 @@ export class RequestTracker {
         r.preemptions++;
         r.lostTokens += e.lostTokens;
         this.preemptions++;
-        this.recomputedTokens += e.lostTokens;
         r.segments.push({ kind: "preempted", t0: e.t, t1: NaN });
         r.phase = "preempted";
         break;
@@ -145,8 +132,6 @@ export class RequestTracker {
         r.phase = "done";
         this.finishedCount++;
         this.e2es.push(e.t - r.arrival);
-        this.promptTokensFinished += r.promptTokens;
-        this.outputTokensFinished += r.outputTokens;
         if (r.firstToken !== null && r.outputTokens > 1) this.tpots.push((e.t - r.firstToken) / (r.outputTokens - 1));
         break;
       }

@@ -47,6 +47,8 @@ export class ServeStore {
   lastFrameSeq = -1;
   totals = { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };
   summary: ReplaySummary | null = null;
+  /** The engine's report so far (frames' `live`), until `summary` replaces it. */
+  live: ReplaySummary | null = null;
   readonly blocks = new BlockStateMap();
   readonly requests = new RequestTracker();
   /** Bumped on any change; views compare to skip work. */
@@ -66,6 +68,7 @@ export class ServeStore {
     this.lastFrameSeq = -1;
     this.totals = { steps: 0, arrivals: 0, admitted: 0, finished: 0, rejected: 0, preemptions: 0, evictedBlocks: 0 };
     this.summary = null;
+    this.live = null;
     this.requests.clear();
     this.blocks.resize(this.budget?.numGpuBlocks ?? 0);
     this.version++;
@@ -160,6 +163,7 @@ export class ServeStore {
     this.markers = this.markers.filter((m) => m.t <= t);
     this.requests.rewind();
     this.summary = null;
+    this.live = null;
   }
 
   private frame(msg: FrameMessage, now: number): void {
@@ -178,6 +182,7 @@ export class ServeStore {
     for (const s of f.snapshots) if (s.t >= last) this.snapshots.push(s); // STORE-1
     if (this.snapshots.length > MAX_SNAPSHOTS) this.compact();
     if (f.t1 > this.t) this.t = f.t1;
+    if (f.live) this.live = f.live;
     this.applyBlockOps(f.packed, now);
     this.frameEvictions = f.evictions;
     let preemptT = NaN, preemptN = 0;

@@ -1,10 +1,10 @@
 /**
  * Live metrics of a replay: TTFT / TPOT / e2e percentiles with small histograms, throughput, preemptions,
- * recomputed tokens, prefix-cache hit rate, KV usage. While the run streams, the values are read off the streamed
- * request events (what has finished so far); when the `summary` arrives they are replaced by the engine's own
- * report (`ReplaySummary`), which is what the CLI prints for the same run.
+ * recomputed tokens, prefix-cache hit rate, KV usage. Every figure is the engine's own report (`ReplaySummary`):
+ * while the run streams, the one frames carry as `live` (over the requests finished so far); when the `summary`
+ * arrives, the final one — what `vramscope replay --json` prints for the same run. The page computes none of them;
+ * the histograms bin the streamed per-request latencies for drawing.
  */
-import * as d3 from "d3";
 import type { ServeStore } from "../data/serve-store.ts";
 import { histogram } from "../charts/histogram.ts";
 import { html, $, nextId } from "./dom.ts";
@@ -38,13 +38,6 @@ export function serveMetrics(): ServeMetrics {
   let lastVersion = -1;
   let lastDraw = 0;
 
-  /** p50 and p99 of the live values, sorting one copy (the arrays grow to every finished request). */
-  function p50p99(values: number[]): [number | null, number | null] {
-    if (values.length === 0) return [null, null];
-    const s = values.slice().sort((a, b) => a - b);
-    return [d3.quantileSorted(s, 0.5) ?? null, d3.quantileSorted(s, 0.99) ?? null];
-  }
-
   return {
     el,
     update(store) {
@@ -55,31 +48,31 @@ export function serveMetrics(): ServeMetrics {
       lastVersion = store.version;
       lastDraw = now;
       const r = store.requests;
-      const s = store.summary;
+      const final = store.summary !== null;
+      // Every figure is the engine's: its final report, or its report so far (frames' `live`).
+      const s = store.summary ?? store.live;
       const set = (k: string, v: string) => ($(el, `#${id}-${k}`).textContent = v);
-      $(el, `#${id}-src`).textContent = s ? "final (engine summary)" : `live, ${int(r.finishedCount)} finished so far`;
-      const pp = (live: number[], fin?: { p50: number; p99: number }) =>
-        fin ? `${seconds(fin.p50)} / ${seconds(fin.p99)}` : p50p99(live).map(seconds).join(" / ");
-      set("ttft", pp(r.ttfts, s?.ttft));
-      set("tpot", pp(r.tpots, s?.tpot));
-      set("e2e", pp(r.e2es, s?.e2e));
-      const t = Math.max(1e-9, store.t);
-      set("thr", s ? `${num(s.throughput.outputTokensPerS, 0)} tok/s` : `${num(r.outputTokensFinished / t, 0)} tok/s`);
-      set("thr2", s ? `${num(s.throughput.requestsPerS, 2)} req/s · ${num(s.throughput.inputTokensPerS, 0)} in tok/s` : `${num(r.finishedCount / t, 2)} req/s`);
-      set("pre", int(s ? s.preemptions : Math.max(store.totals.preemptions, r.preemptions)));
-      // Live: the KV tokens preemptions dropped; final: the engine's recomputed tokens (drops minus prefix hits on resume).
-      set("rec", s ? `${int(s.recomputedTokens)} tokens recomputed` : `${int(r.recomputedTokens)} tokens dropped by preemption`);
-      set("hit", s ? pct(s.prefixCacheHitRate) : pct(r.promptTokensAdmitted ? r.cachedTokensTotal / r.promptTokensAdmitted : null));
-      set("hit2", s ? `${int(s.prefixCacheHitTokens)} of ${int(s.prefixCacheQueries)} tokens` : `${int(r.cachedTokensTotal)} cached prompt tokens`);
+      $(el, `#${id}-src`).textContent = final ? "final (engine summary)" : s ? `live (engine, ${int(s.completed)} finished so far)` : "live";
+      const pp = (p?: { p50: number; p99: number }) => (s && s.completed > 0 && p ? `${seconds(p.p50)} / ${seconds(p.p99)}` : "–");
+      set("ttft", pp(s?.ttft));
+      set("tpot", pp(s?.tpot));
+      set("e2e", pp(s?.e2e));
+      set("thr", s ? `${num(s.throughput.outputTokensPerS, 0)} tok/s` : "–");
+      set("thr2", s ? `${num(s.throughput.requestsPerS, 2)} req/s · ${num(s.throughput.inputTokensPerS, 0)} in tok/s` : "");
+      set("pre", int(s ? Math.max(s.preemptions, store.totals.preemptions) : store.totals.preemptions));
+      set("rec", s ? `${int(s.recomputedTokens)} tokens recomputed` : "");
+      set("hit", s ? pct(s.prefixCacheHitRate) : "–");
+      set("hit2", s ? `${int(s.prefixCacheHitTokens)} of ${int(s.prefixCacheQueries)} tokens` : "");
       const last = store.snapshots[store.snapshots.length - 1];
-      const peak = s?.peakKvUsage ?? (store.snapshots.length ? d3.max(store.snapshots, (d) => d.kvUsage)! : null);
-      set("kv", `${pct(last?.kvUsage ?? null)} / ${pct(peak)}`);
+      set("kv", `${pct(last?.kvUsage ?? null)} / ${pct(s?.peakKvUsage ?? null)}`);
       set("blk", last ? `${int(last.numUsedBlocks)} used · ${int(last.numCachedFreeBlocks)} cached · ${int(last.numFreeBlocks)} free` : "");
       set("rw", last ? `${int(last.numRunning)} / ${int(last.numWaiting)}` : "–");
-      set("done", s ? `${int(s.completed)} of ${int(s.requests)} completed, ${int(s.rejected)} rejected` : `${int(store.totals.arrivals)} arrived · ${int(store.totals.finished)} finished`);
-      hTtft.values(r.ttfts).marks(s ? [{ x: s.ttft.p99, label: "p99" }] : [])($(el, `#${id}-ttfth`));
-      hTpot.values(r.tpots).marks(s ? [{ x: s.tpot.p99, label: "p99" }] : [])($(el, `#${id}-tpoth`));
-      hE2e.values(r.e2es).marks(s ? [{ x: s.e2e.p99, label: "p99" }] : [])($(el, `#${id}-e2eh`));
+      set("done", final ? `${int(s!.completed)} of ${int(s!.requests)} completed, ${int(s!.rejected)} rejected` : `${int(store.totals.arrivals)} arrived · ${int(store.totals.finished)} finished`);
+      // The histograms draw the per-request values streamed so far; the p99 mark is the engine's.
+      const mark = (p?: { p99: number }) => (s && s.completed > 0 && p ? [{ x: p.p99, label: "p99" }] : []);
+      hTtft.values(r.ttfts).marks(mark(s?.ttft))($(el, `#${id}-ttfth`));
+      hTpot.values(r.tpots).marks(mark(s?.tpot))($(el, `#${id}-tpoth`));
+      hE2e.values(r.e2es).marks(mark(s?.e2e))($(el, `#${id}-e2eh`));
     },
   };
 }

@@ -40,6 +40,7 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
     step: () => engine.step(),
     snapshot: () => engine.snapshot(),
     result: () => ({ summary: engine.summary() }),
+    liveSummary: () => engine.summary(),
     counters: () => ({
       prefixQueries: engine.kvCacheManager.stats.queries,
       prefixHits: engine.kvCacheManager.stats.hits,

@@ -59,6 +59,8 @@ export interface Simulation {
   nextEventTime?(): number;
   /** Advances an idle simulation's clock to `t` (≤ nextEventTime()) without doing anything else. */
   idleTo?(t: number): void;
+  /** The serving report over what has finished so far (replay kinds), for live metrics. */
+  liveSummary?(): ReplaySummary;
   /** Memory now, or null for kinds without a memory model. */
   snapshot(): MemorySnapshot | null;
   /** The final report. */
