@@ -17,6 +17,7 @@
 import { BlockStateMap, FREE, USED, CACHED_FREE, NULL_BLOCK, FLASH_EVICT, FLASH_HIT } from "../data/block-state.ts";
 import { okabeIto, requestHue, rgb, cssVar, REQUEST_HUE_COUNT } from "../ui/palette.ts";
 import { showTooltip, hideTooltip, tooltipTable } from "./tooltip.ts";
+import { accessors } from "./accessor.ts";
 
 export interface BlockMap {
   (container: HTMLElement, now?: number): void;
@@ -189,13 +190,7 @@ export function blockMap(): BlockMap {
     showTooltip(tooltipTable(`blk${i}`, rows), ev.clientX, ev.clientY);
   }
 
-  const acc = <V>(get: () => V, set: (v: V) => void) =>
-    function (...args: [V?]) {
-      if (args.length === 0) return get();
-      set(args[0] as V);
-      lastVersion = -1;
-      return map;
-    };
+  const acc = accessors(map, () => (lastVersion = -1));
   map.blocks = acc(() => blocks, (v) => (blocks = v)) as BlockMap["blocks"];
   map.height = acc(() => height, (v) => (height = v)) as BlockMap["height"];
   map.width = acc(() => fixedWidth, (v) => (fixedWidth = v)) as BlockMap["width"];

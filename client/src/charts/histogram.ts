@@ -5,6 +5,7 @@
  * Example: histogram().values(ttfts).color("#009E73").label("TTFT (s)")(el);
  */
 import * as d3 from "d3";
+import { accessors } from "./accessor.ts";
 
 export interface Histogram {
   (container: HTMLElement): void;
@@ -65,12 +66,7 @@ export function histogram(): Histogram {
       .call(d3.axisBottom(x).tickValues([lo, hi]).tickFormat((v) => `${d3.format(".3~r")(Number(v))}${unit}`).tickSizeOuter(0));
     svg.select<SVGGElement>("g.x-axis").selectAll<SVGTextElement, unknown>("text").attr("text-anchor", (_d, i) => (i === 0 ? "start" : "end"));
   }) as Histogram;
-  const acc = <V>(get: () => V, set: (v: V) => void) =>
-    function (...args: [V?]) {
-      if (args.length === 0) return get();
-      set(args[0] as V);
-      return chart;
-    };
+  const acc = accessors(chart);
   chart.values = acc(() => values, (v) => (values = v)) as Histogram["values"];
   chart.color = acc(() => color, (v) => (color = v)) as Histogram["color"];
   chart.label = acc(() => label, (v) => (label = v)) as Histogram["label"];

@@ -8,6 +8,7 @@
  */
 import * as d3 from "d3";
 import { showTooltip, hideTooltip } from "./tooltip.ts";
+import { accessors } from "./accessor.ts";
 
 export interface LineSeries { key: string; label: string; color: string; values: { x: number; y: number }[]; dash?: string }
 export interface PointMark { x: number; y: number; label: string; color: string }
@@ -144,12 +145,7 @@ export function lineChart(): LineChart {
       });
   }) as LineChart;
 
-  const acc = <V>(get: () => V, set: (v: V) => void) =>
-    function (...args: [V?]) {
-      if (args.length === 0) return get();
-      set(args[0] as V);
-      return chart;
-    };
+  const acc = accessors(chart);
   chart.series = acc(() => series, (v) => (series = v)) as LineChart["series"];
   chart.points = acc(() => points, (v) => (points = v)) as LineChart["points"];
   chart.xDomain = acc(() => xDomain, (v) => (xDomain = v)) as LineChart["xDomain"];

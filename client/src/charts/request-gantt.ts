@@ -18,6 +18,7 @@ import { ganttColors } from "../ui/palette.ts";
 import { cssVar } from "../ui/palette.ts";
 import { showTooltip, hideTooltip, tooltipTable } from "./tooltip.ts";
 import { seconds, int } from "../ui/format.ts";
+import { accessors } from "./accessor.ts";
 
 export interface RequestGantt {
   (container: HTMLElement): void;
@@ -192,12 +193,7 @@ export function requestGantt(): RequestGantt {
     showTooltip(tooltipTable(`req-${req.id}`, rowsT), ev.clientX, ev.clientY);
   }
 
-  const acc = <V>(get: () => V, set: (v: V) => void) =>
-    function (...args: [V?]) {
-      if (args.length === 0) return get();
-      set(args[0] as V);
-      return gantt;
-    };
+  const acc = accessors(gantt);
   gantt.tracker = acc(() => tracker, (v) => (tracker = v)) as RequestGantt["tracker"];
   gantt.xDomain = acc(() => xDomain, (v) => (xDomain = v)) as RequestGantt["xDomain"];
   gantt.now = acc(() => now, (v) => (now = v)) as RequestGantt["now"];

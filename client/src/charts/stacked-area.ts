@@ -18,6 +18,7 @@
 import * as d3 from "d3";
 import { downsampleMax } from "./downsample.ts";
 import { showTooltip, hideTooltip } from "./tooltip.ts";
+import { accessors } from "./accessor.ts";
 
 export interface RefLine { y: number; label: string; color: string; dash?: string }
 export interface Marker { x: number; color: string; label: string; shape?: "tick" | "triangle" }
@@ -275,13 +276,7 @@ export function stackedArea<T>(): StackedArea<T> {
     }
   }) as StackedArea<T>;
 
-  // Chained accessors: getter with no argument, setter returning the chart.
-  const acc = <V>(get: () => V, set: (v: V) => void) =>
-    function (this: unknown, ...args: [V?]) {
-      if (args.length === 0) return get();
-      set(args[0] as V);
-      return chart;
-    };
+  const acc = accessors(chart);
   chart.data = acc(() => data, (v) => (data = v)) as StackedArea<T>["data"];
   chart.keys = acc(() => keys, (v) => (keys = v)) as StackedArea<T>["keys"];
   chart.x = acc(() => xOf, (v) => {
