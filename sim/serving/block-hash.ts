@@ -5,7 +5,8 @@ import { DEFAULT_HASH_BLOCK_TOKENS } from "../traces/types.ts";
  *
  * Traces carry token counts, not tokens, so a token's identity is synthetic (the Mooncake convention): prompt token j
  * of a request with hash ids H (C tokens per id) is (H[⌊j/C⌋], j mod C); prompt tokens past the hashed chunks and every
- * generated token are unique to their request, identified by (request uid, j). A block's hash chains
+ * generated token are unique to their request, identified by (request uid, j) — except in conversation traces, whose
+ * ids go on over the answer (`outputTokens`), so the next turn, which repeats it, hits its blocks. A block's hash chains
  * (parent hash, identities of its block_size tokens) exactly as vLLM chains (parent hash, token ids), so identical
  * identities give identical hashes and caching behaves as if the real tokens were there.
  *
@@ -45,6 +46,8 @@ export interface TokenIdentity {
   /** Unique per request in a run (its trace index). */
   uid: number;
   promptTokens: number;
+  /** Output tokens the hash ids identify too (TraceRequest.hashIdsCoverOutput); 0 or absent: none. */
+  outputTokens?: number;
   hashIds?: readonly number[];
   hashBlockTokens?: number;
 }
@@ -63,7 +66,7 @@ function hashLanes(p1: number, p2: number, id: TokenIdentity, k: number, blockSi
   const end = start + blockSize;
   const C = id.hashBlockTokens ?? DEFAULT_HASH_BLOCK_TOKENS;
   const H = id.hashIds;
-  const sharedEnd = H ? Math.min(id.promptTokens, H.length * C) : 0;
+  const sharedEnd = H ? Math.min(id.promptTokens + (id.outputTokens ?? 0), H.length * C) : 0;
   let h1 = mix32(p1, p2 ^ 0x27d4eb2f);
   let h2 = mix32(p2, p1 ^ 0x165667b1);
   if (end > sharedEnd) {
@@ -114,7 +117,7 @@ export class BlockHashChain {
     private readonly blockSize: number,
   ) {
     const C = id.hashBlockTokens ?? DEFAULT_HASH_BLOCK_TOKENS;
-    const sharedEnd = id.hashIds ? Math.min(id.promptTokens, id.hashIds.length * C) : 0;
+    const sharedEnd = id.hashIds ? Math.min(id.promptTokens + (id.outputTokens ?? 0), id.hashIds.length * C) : 0;
     this.firstUniqueBlock = Math.floor(sharedEnd / blockSize);
   }
 

@@ -42,7 +42,13 @@ export class Request {
     this.maxTokens = Math.max(1, tr.outputTokens);
     this.priority = tr.priority ?? 0;
     this.blockHashes = new BlockHashChain(
-      { uid: reqId, promptTokens: tr.promptTokens, hashIds: tr.hashIds, hashBlockTokens: tr.hashBlockTokens },
+      {
+        uid: reqId,
+        promptTokens: tr.promptTokens,
+        outputTokens: tr.hashIdsCoverOutput ? tr.outputTokens : 0,
+        hashIds: tr.hashIds,
+        hashBlockTokens: tr.hashBlockTokens,
+      },
       blockSize,
     );
   }

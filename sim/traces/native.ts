@@ -7,6 +7,7 @@ import type { TraceRequest } from "./types.ts";
 export function toNativeLine(r: TraceRequest): string {
   const o: Record<string, unknown> = { arrival: r.arrival, promptTokens: r.promptTokens, outputTokens: r.outputTokens };
   if (r.hashIds) o.hashIds = r.hashIds;
+  if (r.hashIds && r.hashIdsCoverOutput) o.hashIdsCoverOutput = true;
   if (r.hashBlockTokens !== undefined) o.hashBlockTokens = r.hashBlockTokens;
   if (r.priority !== undefined) o.priority = r.priority;
   if (r.sessionId !== undefined) o.sessionId = r.sessionId;

@@ -9,8 +9,8 @@ function lineParser(row: (text: string) => RawRow): RowParser {
 }
 
 /**
- * The project's own JSONL: `{"arrival", "promptTokens", "outputTokens", "hashIds"?, "hashBlockTokens"?, "priority"?,
- * "sessionId"?, "model"?, "numImages"?}`. Arrivals are used as written (not re-based), so a converted or synthetic
+ * The project's own JSONL: `{"arrival", "promptTokens", "outputTokens", "hashIds"?, "hashIdsCoverOutput"?,
+ * "hashBlockTokens"?, "priority"?, "sessionId"?, "model"?, "numImages"?}`. Arrivals are used as written (not re-based), so a converted or synthetic
  * file replays identically.
  */
 export function createNativeParser(): RowParser {
@@ -22,6 +22,11 @@ export function createNativeParser(): RowParser {
       outputTokens: tokenCount(required(o, "outputTokens"), "outputTokens"),
     };
     if (o.hashIds !== undefined) row.hashIds = hashIdList(o.hashIds, "hashIds");
+    if (o.hashIdsCoverOutput !== undefined) {
+      if (typeof o.hashIdsCoverOutput !== "boolean")
+        throw new RowError(`expected true or false, found ${shown(o.hashIdsCoverOutput)}`, "hashIdsCoverOutput");
+      row.hashIdsCoverOutput = o.hashIdsCoverOutput;
+    }
     if (o.hashBlockTokens !== undefined) row.hashBlockTokens = tokenCount(o.hashBlockTokens, "hashBlockTokens");
     if (o.priority !== undefined) {
       if (typeof o.priority !== "number" || !Number.isSafeInteger(o.priority))

@@ -90,13 +90,15 @@ function conversationRows(conv: unknown, index: number, firstId: number): { rows
       if (n < 1) throw new RowError("an empty assistant turn has no output to generate", `${field}.value`);
       const prompt = tokensSoFar;
       if (prompt < 1) throw new RowError("the prompt before this assistant turn is empty", `${field}`);
-      const numIds = Math.ceil(prompt / SHAREGPT_HASH_BLOCK_TOKENS);
+      // The ids run on over the answer: the next turn's prompt repeats it (hashIdsCoverOutput).
+      const numIds = Math.ceil((prompt + n) / SHAREGPT_HASH_BLOCK_TOKENS);
       const hashIds = new Array<number>(numIds);
       for (let k = 0; k < numIds; k++) hashIds[k] = firstId + k;
       rows.push({
         promptTokens: prompt,
         outputTokens: n,
         hashIds,
+        hashIdsCoverOutput: true,
         hashBlockTokens: SHAREGPT_HASH_BLOCK_TOKENS,
         sessionId,
       });

@@ -7,6 +7,7 @@ export interface RawRow {
   promptTokens: number;
   outputTokens: number;
   hashIds?: number[];
+  hashIdsCoverOutput?: boolean;
   hashBlockTokens?: number;
   priority?: number;
   sessionId?: string;

@@ -244,6 +244,7 @@ export class TraceReader {
     if (o.maxModelLen !== undefined && row.promptTokens + row.outputTokens > o.maxModelLen) r.overMaxModelLen!++;
     const req: TraceRequest = { arrival: a, promptTokens: row.promptTokens, outputTokens: row.outputTokens };
     if (row.hashIds) req.hashIds = row.hashIds;
+    if (row.hashIds && row.hashIdsCoverOutput) req.hashIdsCoverOutput = true;
     if (row.hashBlockTokens !== undefined) req.hashBlockTokens = row.hashBlockTokens;
     if (row.priority !== undefined) req.priority = row.priority;
     if (row.sessionId !== undefined) req.sessionId = row.sessionId;

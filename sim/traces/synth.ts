@@ -61,8 +61,9 @@ function checkSpec(s: SynthSpec): void {
  * numRequests come out) start at Gamma arrivals with rate R/turns, so the overall rate is ≈ R; later turns follow
  * after exponential think times. Prefix sharing is written as hashIds over `hashBlockTokens` chunks of each
  * session's token stream: system prompt k's full chunks have ids shared by every session using it; the rest are
- * unique to the session, so turn k+1 repeats turn k's ids and then adds new ones. hashIds are written only when
- * there is something to share (a system prompt or more than one turn).
+ * unique to the session, so turn k+1 repeats turn k's ids and then adds new ones. With several turns a request's
+ * ids also cover its answer (`hashIdsCoverOutput`), which the next turn's prompt repeats. hashIds are written only
+ * when there is something to share (a system prompt or more than one turn).
  * Deterministic: one Rng, drawn in a fixed order (arrivals first, then sessions in order).
  */
 export function synthesize(spec: SynthSpec): TraceRequest[] {
@@ -109,7 +110,9 @@ export function synthesize(spec: SynthSpec): TraceRequest[] {
       const prompt = soFar + p;
       const req: TraceRequest & { order: number } = { arrival, promptTokens: prompt, outputTokens: o, order: out.length };
       if (withIds) {
-        req.hashIds = ids.slice(0, Math.ceil(prompt / B));
+        // A conversation's answer is part of its next turn's prompt: its ids go with the request (hashIdsCoverOutput).
+        req.hashIds = ids.slice(0, Math.ceil((turns > 1 ? prompt + o : prompt) / B));
+        if (turns > 1) req.hashIdsCoverOutput = true;
         req.hashBlockTokens = B;
       }
       if (turns > 1) req.sessionId = `s${s}`;

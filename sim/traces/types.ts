@@ -12,6 +12,13 @@ export interface TraceRequest {
    * (hashIds[floor(j / hashBlockTokens)], j mod hashBlockTokens). Tokens past the hashed chunks are unique.
    */
   hashIds?: number[];
+  /**
+   * The hash ids go on past the prompt and identify the output tokens too, as a later turn of the same conversation
+   * will see them in its prompt (conversation traces: ShareGPT, `trace synth --turns`). The engine then hashes the
+   * answer's blocks with these identities, so the next turn hits them in the prefix cache as it would in vLLM.
+   * Without it, ids past the prompt's last chunk are ignored and generated tokens are unique to the request.
+   */
+  hashIdsCoverOutput?: boolean;
   /** Tokens per hash id: 512 for Mooncake, 16 for Qwen-Bailian. Default 512. */
   hashBlockTokens?: number;
   /** Lower value = served first under `--scheduling-policy priority` (vLLM's convention). */

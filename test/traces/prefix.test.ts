@@ -57,8 +57,10 @@ describe("ShareGPT multi-turn conversations become requests sharing the earlier 
       [13 + 12, 8], // system + question
       [12, 20], // given counts
     ]);
-    // 16-token chunks of each conversation's token stream; hw-1 has ⌈86/16⌉ = 6 chunks (ids 0–5), hw-2 ⌈33/16⌉ = 3.
-    expect(requests.map((r) => r.hashIds)).toEqual([[0], [0, 1, 2, 3], [0, 1, 2, 3, 4, 5], [6, 7], [9]]);
+    // 16-token chunks of each conversation's token stream, over prompt and answer (the next turn repeats the answer):
+    // hw-1 ⌈43/16⌉ = 3, ⌈80/16⌉ = 5, ⌈86/16⌉ = 6 chunks (ids 0–5); hw-2 ⌈33/16⌉ = 3 (ids 6–8); hw-3 ⌈32/16⌉ = 2.
+    expect(requests.map((r) => r.hashIds)).toEqual([[0, 1, 2], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5], [6, 7, 8], [9, 10]]);
+    expect(requests.every((r) => r.hashIdsCoverOutput === true)).toBe(true);
     expect(sharedPrefixTokens(requests[1], requests[2])).toBe(55);
     expect(requests.map((r) => r.sessionId)).toEqual(["hw-1", "hw-1", "hw-1", "hw-2", "hw-3"]);
     expect(report.skipped).toBe(0);

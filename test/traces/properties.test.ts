@@ -52,6 +52,9 @@ describe("properties", () => {
         numImages: fc.nat(10),
       },
       { requiredKeys: ["arrival", "promptTokens", "outputTokens"] },
+    ).chain((r) =>
+      // hashIdsCoverOutput qualifies hashIds: it is written (and means something) only beside them.
+      r.hashIds ? fc.boolean().map((cover): TraceRequest => (cover ? { ...r, hashIdsCoverOutput: true } : r)) : fc.constant<TraceRequest>(r),
     );
     fc.assert(
       fc.property(fc.array(req, { minLength: 1, maxLength: 30 }), (reqs) => {

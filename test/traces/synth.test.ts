@@ -72,7 +72,7 @@ describe("synthesize", () => {
 
   it("multi-turn sessions with a shared system prompt: exact prompt lengths and prefix ids", () => {
     // prefix 64 tokens = 4 chunks of 16 (ids 0–3, shared); turn t prompt = 64 + t·(100 + 20) + 100 → 164, 284, 404;
-    // hashIds lengths ⌈164/16⌉ = 11, ⌈284/16⌉ = 18, ⌈404/16⌉ = 26.
+    // the ids cover the answer too (the next turn repeats it): ⌈(164+20)/16⌉ = 12, ⌈304/16⌉ = 19, ⌈424/16⌉ = 27.
     const reqs = synthesize({ ...base, numRequests: 10, turns: 3, systemPromptTokens: 64, turnGapSeconds: 2 });
     expect(reqs.length).toBe(10); // sessions of 3, 3, 3, 1
     const bySession = new Map<string, typeof reqs>();
@@ -80,7 +80,8 @@ describe("synthesize", () => {
     expect([...bySession.values()].map((s) => s.length).sort()).toEqual([1, 3, 3, 3]);
     for (const s of bySession.values()) {
       expect(s.map((r) => r.promptTokens)).toEqual([164, 284, 404].slice(0, s.length));
-      expect(s.map((r) => r.hashIds!.length)).toEqual([11, 18, 26].slice(0, s.length));
+      expect(s.map((r) => r.hashIds!.length)).toEqual([12, 19, 27].slice(0, s.length));
+      expect(s.every((r) => r.hashIdsCoverOutput === true)).toBe(true);
       for (let t = 1; t < s.length; t++) expect(s[t].hashIds!.slice(0, s[t - 1].hashIds!.length)).toEqual(s[t - 1].hashIds);
       expect(s[0].hashIds!.slice(0, 4)).toEqual([0, 1, 2, 3]);
     }
