@@ -7,7 +7,7 @@
  *     .xLabel("simulated time (s)").yLabel("requests")(el);
  */
 import * as d3 from "d3";
-import { showTooltip, hideTooltip } from "./tooltip.ts";
+import { plotSvg, drawAxes, drawHoverRule, GRID, AXES, HOVER_RULE, HOVER_TARGET } from "./axes.ts";
 import { accessors } from "./accessor.ts";
 
 export interface LineSeries { key: string; label: string; color: string; values: { x: number; y: number }[]; dash?: string }
@@ -56,22 +56,7 @@ export function lineChart(): LineChart {
     const iw = width - margin.left - margin.right;
     const legendH = showLegend && series.length > 1 ? 16 : 0;
     const ih = height - margin.top - margin.bottom - legendH;
-    let svg = d3.select(container).select<SVGSVGElement>("svg.lines");
-    if (svg.empty()) {
-      svg = d3.select(container).append("svg").attr("class", "lines").attr("role", "img");
-      const g = svg.append("g").attr("class", "plot");
-      g.append("g").attr("class", "gridline y-grid");
-      g.append("g").attr("class", "series");
-      g.append("g").attr("class", "dots");
-      g.append("g").attr("class", "points");
-      g.append("g").attr("class", "axis x-axis");
-      g.append("g").attr("class", "axis y-axis");
-      g.append("text").attr("class", "axis-title x-title");
-      g.append("text").attr("class", "axis-title y-title");
-      g.append("g").attr("class", "legend");
-      g.append("line").attr("class", "hover-rule").style("display", "none");
-      g.append("rect").attr("class", "hover-target").attr("fill", "transparent");
-    }
+    const svg = plotSvg(container, "lines", [GRID, "g.series", "g.dots", "g.points", ...AXES, "g.legend", HOVER_RULE, HOVER_TARGET]);
     svg.attr("width", width).attr("height", height).attr("aria-label", title);
     const g = svg.select<SVGGElement>("g.plot").attr("transform", `translate(${margin.left},${margin.top + legendH})`);
     const allX = series.flatMap((s) => s.values.map((v) => v.x)).concat(points.map((p) => p.x));
@@ -82,7 +67,6 @@ export function lineChart(): LineChart {
     const yTop = Math.max(integerY ? 1 : 1e-9, d3.max(allY) ?? 1);
     const y = d3.scaleLinear().domain([Math.min(0, d3.min(allY) ?? 0), yTop]).nice().range([ih, 0]);
     const yTicks = integerY ? Math.min(4, Math.ceil(yTop)) : 4;
-    g.select<SVGGElement>("g.y-grid").call(d3.axisLeft(y).ticks(yTicks).tickSize(-iw).tickFormat(() => ""));
     const line = d3.line<{ x: number; y: number }>().x((v) => x(v.x)).y((v) => y(v.y)).curve(step ? d3.curveStepAfter : d3.curveMonotoneX);
     g.select<SVGGElement>("g.series")
       .selectAll<SVGPathElement, LineSeries>("path")
@@ -113,10 +97,7 @@ export function lineChart(): LineChart {
       .attr("transform", (p) => `translate(${x(p.x)},${y(p.y)})`)
       .call((sel) => sel.select("circle").attr("stroke", (p) => p.color))
       .call((sel) => sel.select("text").attr("fill", (p) => p.color).text((p) => p.label));
-    g.select<SVGGElement>("g.x-axis").attr("transform", `translate(0,${ih})`).call(d3.axisBottom(x).ticks(Math.max(2, Math.floor(iw / 80))));
-    g.select<SVGGElement>("g.y-axis").call(d3.axisLeft(y).ticks(yTicks).tickFormat((v) => yFormat(Number(v))));
-    g.select("text.x-title").attr("x", iw / 2).attr("y", ih + 28).attr("text-anchor", "middle").text(xLabel);
-    g.select("text.y-title").attr("transform", `translate(${-40},${ih / 2}) rotate(-90)`).attr("text-anchor", "middle").text(yLabel);
+    drawAxes(g, x, y, { iw, ih, xTickSpacing: 80, yTicks, yFormat, xLabel, yLabel, xTitleY: ih + 28 });
     const leg = g.select<SVGGElement>("g.legend").attr("transform", `translate(0,${-legendH + 2})`);
     leg.selectAll<SVGGElement, LineSeries>("g.li")
       .data(legendH ? series : [], (s) => s.key)
@@ -129,20 +110,7 @@ export function lineChart(): LineChart {
       .attr("transform", (_s, i) => `translate(${8 + i * Math.min(170, iw / Math.max(1, series.length))},0)`)
       .call((sel) => sel.select("rect").attr("fill", (s) => s.color))
       .call((sel) => sel.select("text").text((s) => s.label));
-    const rule = g.select<SVGLineElement>("line.hover-rule").attr("y1", 0).attr("y2", ih);
-    g.select<SVGRectElement>("rect.hover-target").attr("width", iw).attr("height", ih)
-      .on("pointermove", (ev: PointerEvent) => {
-        if (!hover) return;
-        const [mx] = d3.pointer(ev);
-        const html = hover(x.invert(mx));
-        if (html === null) return hideTooltip();
-        rule.style("display", null).attr("x1", mx).attr("x2", mx);
-        showTooltip(html, ev.clientX, ev.clientY);
-      })
-      .on("pointerleave", () => {
-        rule.style("display", "none");
-        hideTooltip();
-      });
+    drawHoverRule(g, x, iw, ih, () => hover);
   }) as LineChart;
 
   const acc = accessors(chart);

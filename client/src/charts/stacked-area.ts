@@ -17,7 +17,7 @@
  */
 import * as d3 from "d3";
 import { downsampleMax } from "./downsample.ts";
-import { showTooltip, hideTooltip } from "./tooltip.ts";
+import { plotSvg, drawAxes, drawHoverRule, GRID, AXES, HOVER_RULE, HOVER_TARGET } from "./axes.ts";
 import { accessors } from "./accessor.ts";
 
 export interface RefLine { y: number; label: string; color: string; dash?: string }
@@ -87,24 +87,7 @@ export function stackedArea<T>(): StackedArea<T> {
     margin.right = width < 640 ? 84 : 118;
     const iw = width - margin.left - margin.right;
     const ih = height - margin.top - margin.bottom;
-    let svg = d3.select(container).select<SVGSVGElement>("svg.stacked");
-    if (svg.empty()) {
-      svg = d3.select(container).append("svg").attr("class", "stacked").attr("role", "img");
-      const g = svg.append("g").attr("class", "plot");
-      g.append("g").attr("class", "bands");
-      g.append("g").attr("class", "gridline y-grid");
-      g.append("g").attr("class", "layers");
-      g.append("g").attr("class", "refs");
-      g.append("g").attr("class", "markers");
-      g.append("g").attr("class", "annotations");
-      g.append("g").attr("class", "axis x-axis");
-      g.append("g").attr("class", "axis y-axis");
-      g.append("text").attr("class", "axis-title x-title");
-      g.append("text").attr("class", "axis-title y-title");
-      g.append("line").attr("class", "hover-rule").style("display", "none");
-      g.append("g").attr("class", "brush");
-      g.append("rect").attr("class", "hover-target").attr("fill", "transparent");
-    }
+    const svg = plotSvg(container, "stacked", ["g.bands", GRID, "g.layers", "g.refs", "g.markers", "g.annotations", ...AXES, HOVER_RULE, "g.brush", HOVER_TARGET]);
     svg.attr("width", width).attr("height", height).attr("aria-label", title);
     const g = svg.select<SVGGElement>("g.plot").attr("transform", `translate(${margin.left},${margin.top})`);
 
@@ -162,7 +145,6 @@ export function stackedArea<T>(): StackedArea<T> {
       .attr("class", "axis-title")
       .text((b) => b.label);
 
-    g.select<SVGGElement>("g.y-grid").call(d3.axisLeft(y).ticks(5).tickSize(-iw).tickFormat(() => ""));
     const area = d3
       .area<d3.SeriesPoint<T>>()
       .x((p) => x(xOf(p.data)))
@@ -235,27 +217,8 @@ export function stackedArea<T>(): StackedArea<T> {
       .attr("fill", (a) => a.color ?? "var(--text)")
       .text((a) => a.label);
 
-    g.select<SVGGElement>("g.x-axis").attr("transform", `translate(0,${ih})`).call(d3.axisBottom(x).ticks(Math.max(2, Math.floor(iw / 90))));
-    g.select<SVGGElement>("g.y-axis").call(d3.axisLeft(y).ticks(5));
-    g.select("text.x-title").attr("x", iw / 2).attr("y", ih + 30).attr("text-anchor", "middle").text(xLabel);
-    g.select("text.y-title").attr("transform", `translate(${-40},${ih / 2}) rotate(-90)`).attr("text-anchor", "middle").text(yLabel);
-
-    const rule = g.select<SVGLineElement>("line.hover-rule").attr("y1", 0).attr("y2", ih);
-    const target = g.select<SVGRectElement>("rect.hover-target").attr("width", iw).attr("height", ih);
-    target
-      .on("pointermove", (ev: PointerEvent) => {
-        if (!hover) return;
-        const [mx] = d3.pointer(ev);
-        const xv = x.invert(mx);
-        const html = hover(xv);
-        if (html === null) return hideTooltip();
-        rule.style("display", null).attr("x1", mx).attr("x2", mx);
-        showTooltip(html, ev.clientX, ev.clientY);
-      })
-      .on("pointerleave", () => {
-        rule.style("display", "none");
-        hideTooltip();
-      });
+    drawAxes(g, x, y, { iw, ih, xTickSpacing: 90, yTicks: 5, xLabel, yLabel, xTitleY: ih + 30 });
+    const target = drawHoverRule(g, x, iw, ih, () => hover);
 
     const brushG = g.select<SVGGElement>("g.brush");
     // (Re)installing a brush rebuilds its overlay and listeners: only when the plot size changes.
