@@ -3,40 +3,18 @@ import { rlRecording } from "../../../sim/export/timelines.ts";
 import type { TimelineRecording } from "../../../sim/export/recording.ts";
 import { simulateRl } from "../../../sim/rl/index.ts";
 import type { RlConfig } from "../../../sim/rl/types.ts";
+import { playback, playedUntil } from "./playback.ts";
 import type { Simulation } from "./types.ts";
 
 export function createSimulation(input: unknown): Simulation {
   const report = simulateRl(input as RlConfig);
   const events = report.timeline;
-  let next = 0;
-  let out: unknown[] = [];
-  return {
-    get now() {
-      return next;
-    },
-    get finished() {
-      return next >= events.length;
-    },
-    step() {
-      if (next >= events.length) return false;
-      out.push(events[next]);
-      next++;
-      return true;
-    },
-    snapshot: () => null,
-    drainExtra() {
-      const x = out;
-      out = [];
-      return x;
-    },
-    result() {
-      const { timeline: _timeline, ...rest } = report;
-      return { result: rest };
-    },
-  };
+  return playback(events.length, (i) => events[i], () => {
+    const { timeline: _timeline, ...rest } = report;
+    return rest;
+  });
 }
 
 export function createRecording(input: unknown, untilT: number): TimelineRecording {
-  const rec = rlRecording(simulateRl(input as RlConfig).timeline);
-  return { ...rec, samples: rec.samples.filter((s) => s.t < untilT) };
+  return playedUntil(rlRecording(simulateRl(input as RlConfig).timeline), untilT);
 }

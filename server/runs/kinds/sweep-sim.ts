@@ -3,6 +3,7 @@ import { assembleResult } from "../../../sim/sweep/merge.ts";
 import { runPoint } from "../../../sim/sweep/run.ts";
 import { productSize } from "../../../sim/sweep/spec.ts";
 import type { PointResult } from "../../../sim/sweep/types.ts";
+import { playback } from "./playback.ts";
 import type { SweepWorkerInput } from "./sweep.ts";
 import type { Simulation } from "./types.ts";
 
@@ -10,27 +11,13 @@ export function createSimulation(input: unknown): Simulation {
   const { spec, requests } = input as SweepWorkerInput;
   const total = productSize(spec.vary);
   const points: PointResult[] = [];
-  let out: unknown[] = [];
-  return {
-    get now() {
-      return points.length;
-    },
-    get finished() {
-      return points.length >= total;
-    },
-    step() {
-      if (points.length >= total) return false;
-      const p = runPoint(spec, points.length, requests);
+  return playback(
+    total,
+    (i) => {
+      const p = runPoint(spec, i, requests);
       points.push(p);
-      out.push(p);
-      return true;
+      return p;
     },
-    snapshot: () => null,
-    drainExtra() {
-      const x = out;
-      out = [];
-      return x;
-    },
-    result: () => ({ result: assembleResult(spec, total, null, points) }),
-  };
+    () => assembleResult(spec, total, null, points),
+  );
 }
