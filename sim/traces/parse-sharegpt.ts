@@ -1,6 +1,6 @@
 import { UserError } from "../errors.ts";
-import { JsonDocument } from "./json-document.ts";
-import type { CollectedRow, ParserContext, RawRow, RowParser } from "./parser.ts";
+import { collectedRows, documentParser } from "./document-parser.ts";
+import type { ParserContext, RawRow, RowParser } from "./parser.ts";
 import { RowError, shown } from "./row-error.ts";
 
 /** Chunk size of the synthetic prefix ids given to multi-turn ShareGPT requests (vLLM's default block size). */
@@ -28,37 +28,22 @@ const ASSISTANT = new Set(["gpt", "chatgpt", "assistant", "bard", "bing", "model
  * No timestamps: the reader assigns synthetic arrivals in file order (turns of a conversation stay in order).
  */
 export function createShareGptParser(ctx: ParserContext): RowParser {
-  const doc = new JsonDocument();
-  return {
-    hasHeader: false,
-    synthetic: true,
-    collects: true,
-    collect(text, lineNo) {
-      doc.add(text, lineNo, ctx.fileName);
-    },
-    end(): CollectedRow[] {
-      const { value, text } = doc.parse(ctx.fileName);
-      if (!Array.isArray(value))
-        throw new UserError(`${ctx.fileName}:1: expected a JSON array of conversations, found ${shown(value)}`, {
-          location: `${ctx.fileName}:1`,
-        });
-      const lines = doc.elementLines(text);
-      const out: CollectedRow[] = [];
-      let nextId = 0;
-      value.forEach((conv, i) => {
-        const lineNo = lines[i] ?? 1;
-        try {
-          const { rows, chunks } = conversationRows(conv, i, nextId);
-          nextId += chunks;
-          for (const row of rows) out.push({ lineNo, row });
-        } catch (e) {
-          if (e instanceof RowError) out.push({ lineNo, error: e });
-          else throw e;
-        }
+  return documentParser(ctx, (doc) => {
+    const { value, text } = doc.parse(ctx.fileName);
+    if (!Array.isArray(value))
+      throw new UserError(`${ctx.fileName}:1: expected a JSON array of conversations, found ${shown(value)}`, {
+        location: `${ctx.fileName}:1`,
       });
-      return out;
-    },
-  };
+    const lines = doc.elementLines(text);
+    let nextId = 0;
+    return value.flatMap((conv, i) =>
+      collectedRows(lines[i] ?? 1, () => {
+        const { rows, chunks } = conversationRows(conv, i, nextId);
+        nextId += chunks;
+        return rows;
+      }),
+    );
+  });
 }
 
 function conversationRows(conv: unknown, index: number, firstId: number): { rows: RawRow[]; chunks: number } {

@@ -1,5 +1,5 @@
 import { UserError } from "../errors.ts";
-import { JsonDocument } from "./json-document.ts";
+import { collectedRows, documentParser } from "./document-parser.ts";
 import type { CollectedRow, ParserContext, RawRow, RowParser } from "./parser.ts";
 import { RowError, shown, tokenCount } from "./row-error.ts";
 
@@ -9,70 +9,47 @@ import { RowError, shown, tokenCount } from "./row-error.ts";
  * file, whose `input_lens` / `output_lens` arrays list the lengths actually sent. No timestamps: synthetic arrivals.
  */
 export function createVllmBenchParser(ctx: ParserContext): RowParser {
-  const doc = new JsonDocument();
-  return {
-    hasHeader: false,
-    synthetic: true,
-    collects: true,
-    collect(text, lineNo) {
-      doc.add(text, lineNo, ctx.fileName);
-    },
-    end(): CollectedRow[] {
-      if (doc.lineCount === 0) return [];
-      if (isJsonlObject(doc.firstLine!)) {
-        const out: CollectedRow[] = [];
-        for (let i = 0; i < doc.lineCount; i++) {
-          const { text, lineNo } = doc.lineAt(i);
-          try {
+  return documentParser(ctx, (doc) => {
+    if (doc.lineCount === 0) return [];
+    if (isJsonlObject(doc.firstLine!)) {
+      const out: CollectedRow[] = [];
+      for (let i = 0; i < doc.lineCount; i++) {
+        const { text, lineNo } = doc.lineAt(i);
+        out.push(
+          ...collectedRows(lineNo, () => {
             let v: unknown;
             try {
               v = JSON.parse(text);
             } catch (e) {
               throw new RowError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`);
             }
-            out.push({ lineNo, row: lengthsRow(v) });
-          } catch (e) {
-            if (e instanceof RowError) out.push({ lineNo, error: e });
-            else throw e;
-          }
-        }
-        return out;
+            return [lengthsRow(v)];
+          }),
+        );
       }
-      const { value, text } = doc.parse(ctx.fileName);
-      if (Array.isArray(value)) {
-        const lines = doc.elementLines(text);
-        return value.map((v, i): CollectedRow => {
-          const lineNo = lines[i] ?? 1;
-          try {
-            return { lineNo, row: lengthsRow(v) };
-          } catch (e) {
-            if (e instanceof RowError) return { lineNo, error: e };
-            throw e;
-          }
+      return out;
+    }
+    const { value, text } = doc.parse(ctx.fileName);
+    if (Array.isArray(value)) {
+      const lines = doc.elementLines(text);
+      return value.flatMap((v, i) => collectedRows(lines[i] ?? 1, () => [lengthsRow(v)]));
+    }
+    const o = value as Record<string, unknown> | null;
+    if (o && typeof o === "object" && Array.isArray(o.input_lens) && Array.isArray(o.output_lens)) {
+      const ins = o.input_lens, outs = o.output_lens;
+      if (ins.length !== outs.length)
+        throw new UserError(`${ctx.fileName}: input_lens has ${ins.length} entries but output_lens has ${outs.length}`, {
+          location: ctx.fileName,
         });
-      }
-      const o = value as Record<string, unknown> | null;
-      if (o && typeof o === "object" && Array.isArray(o.input_lens) && Array.isArray(o.output_lens)) {
-        const ins = o.input_lens, outs = o.output_lens;
-        if (ins.length !== outs.length)
-          throw new UserError(`${ctx.fileName}: input_lens has ${ins.length} entries but output_lens has ${outs.length}`, {
-            location: ctx.fileName,
-          });
-        return ins.map((p, i): CollectedRow => {
-          try {
-            return { lineNo: 1, row: { promptTokens: tokenCount(p, `input_lens[${i}]`), outputTokens: tokenCount(outs[i], `output_lens[${i}]`) } };
-          } catch (e) {
-            if (e instanceof RowError) return { lineNo: 1, error: e };
-            throw e;
-          }
-        });
-      }
-      throw new UserError(
-        `${ctx.fileName}:1: expected a JSON array of {"prompt_len", "output_len"} objects or a vllm bench result with input_lens/output_lens, found ${shown(value)}`,
-        { location: `${ctx.fileName}:1` },
+      return ins.flatMap((p, i) =>
+        collectedRows(1, () => [{ promptTokens: tokenCount(p, `input_lens[${i}]`), outputTokens: tokenCount(outs[i], `output_lens[${i}]`) }]),
       );
-    },
-  };
+    }
+    throw new UserError(
+      `${ctx.fileName}:1: expected a JSON array of {"prompt_len", "output_len"} objects or a vllm bench result with input_lens/output_lens, found ${shown(value)}`,
+      { location: `${ctx.fileName}:1` },
+    );
+  });
 }
 
 function isJsonlObject(line: string): boolean {
