@@ -1,8 +1,7 @@
-import { UserError } from "../errors.ts";
 import { ArrivalClock, parseAzureTimestamp } from "./clock.ts";
-import { columnIndex, delimiterHint, splitCsvLine } from "./csv.ts";
+import { csvFields, readCsvHeader } from "./csv-columns.ts";
 import type { ParserContext, RawRow, RowParser } from "./parser.ts";
-import { RowError, tokenCount } from "./row-error.ts";
+import { tokenCount } from "./row-error.ts";
 
 /**
  * Azure LLM inference traces (2023, 2024: `TIMESTAMP,ContextTokens,GeneratedTokens`) and the 2025 multimodal trace
@@ -20,27 +19,15 @@ export function createAzureParser(ctx: ParserContext, multimodal: boolean): RowP
     synthetic: false,
     collects: false,
     header(text, lineNo) {
-      const cols = splitCsvLine(text);
-      const idx = columnIndex(cols, names);
-      if (idx.size !== names.length) {
-        const missing = names.filter((n) => !idx.has(n));
-        const hint = delimiterHint(text);
-        throw new UserError(
-          `${ctx.fileName}:${lineNo}: header mismatch: expected columns ${names.join(",")}` +
-            ` (missing ${missing.join(", ")}), found "${text.slice(0, 120)}"` +
-            (hint ? ` — the line looks ${hint}; Azure traces are comma-separated` : ""),
-          { location: `${ctx.fileName}:${lineNo}` },
-        );
-      }
+      const { idx, width: w } = readCsvHeader(ctx, text, lineNo, { wanted: names, required: names, columnsLabel: "columns", filesLabel: "Azure traces" });
       iTs = idx.get("TIMESTAMP")!;
       iCtx = idx.get("ContextTokens")!;
       iGen = idx.get("GeneratedTokens")!;
       iImg = multimodal ? idx.get("NumImages")! : -1;
-      width = cols.length;
+      width = w;
     },
     row(text): RawRow {
-      const f = splitCsvLine(text);
-      if (f.length !== width) throw new RowError(`expected ${width} comma-separated fields, found ${f.length}`);
+      const f = csvFields(text, width);
       const t = parseAzureTimestamp(f[iTs]);
       const row: RawRow = {
         promptTokens: tokenCount(f[iCtx], "ContextTokens"),

@@ -1,6 +1,5 @@
-import { UserError } from "../errors.ts";
 import { ArrivalClock, parseInstant } from "./clock.ts";
-import { columnIndex, delimiterHint, splitCsvLine } from "./csv.ts";
+import { csvFields, readCsvHeader } from "./csv-columns.ts";
 import type { ParserContext, RawRow, RowParser } from "./parser.ts";
 import { RowError, tokenCount } from "./row-error.ts";
 
@@ -19,28 +18,21 @@ export function createBurstGptParser(ctx: ParserContext): RowParser {
     synthetic: false,
     collects: false,
     header(text, lineNo) {
-      const cols = splitCsvLine(text);
-      const idx = columnIndex(cols, [...REQUIRED, "Session ID"]);
-      const missing = REQUIRED.filter((n) => !idx.has(n));
-      if (missing.length > 0) {
-        const hint = delimiterHint(text);
-        throw new UserError(
-          `${ctx.fileName}:${lineNo}: header mismatch: expected BurstGPT columns ${REQUIRED.join(",")}` +
-            ` (missing ${missing.join(", ")}), found "${text.slice(0, 120)}"` +
-            (hint ? ` — the line looks ${hint}; BurstGPT files are comma-separated` : ""),
-          { location: `${ctx.fileName}:${lineNo}` },
-        );
-      }
+      const { idx, width: w } = readCsvHeader(ctx, text, lineNo, {
+        wanted: [...REQUIRED, "Session ID"],
+        required: REQUIRED,
+        columnsLabel: "BurstGPT columns",
+        filesLabel: "BurstGPT files",
+      });
       iTs = idx.get("Timestamp")!;
       iModel = idx.get("Model")!;
       iReq = idx.get("Request tokens")!;
       iResp = idx.get("Response tokens")!;
       iSession = idx.get("Session ID") ?? -1;
-      width = cols.length;
+      width = w;
     },
     row(text): RawRow {
-      const f = splitCsvLine(text);
-      if (f.length !== width) throw new RowError(`expected ${width} comma-separated fields, found ${f.length}`);
+      const f = csvFields(text, width);
       const t = parseInstant(f[iTs], "Timestamp");
       const resp = tokenCount(f[iResp], "Response tokens", 0);
       const req = tokenCount(f[iReq], "Request tokens", 0);
