@@ -3,6 +3,7 @@ import { isUserError, UserError } from "../../sim/errors.ts";
 import { resolveGpu, withTotalMemory } from "../../sim/hardware/registry.ts";
 import type { ModelSpec } from "../../sim/model/types.ts";
 import { parseAlgorithm, type RlAlgorithm } from "../../sim/rl/algorithms.ts";
+import { defaultRolloutUtilization, DEFAULT_ROLLOUT_MEMORY_ACCOUNTING, RL_DEFAULT_ZERO_STAGE } from "../../sim/rl/defaults.ts";
 import { simulateRl } from "../../sim/rl/index.ts";
 import type { RlConfig, RlReport, RolloutSleepLevel } from "../../sim/rl/types.ts";
 import { parseLengthDist } from "../../sim/traces/length-dist.ts";
@@ -29,11 +30,11 @@ export function register(program: Command): void {
     .option("--gpu-total-memory <size>", "override the GPU's memory, e.g. 80GiB")
     .option("--gpus <n>", "GPUs the roles share (colocate) or GPUs per role group (separate)", parseIntFlag("--gpus"), 1)
     .addOption(choiceOption("--placement <p>", "colocate (time-shared) or separate GPU groups per role", ["colocate", "separate"], "colocate"))
-    .option("--rollout-gpu-memory-utilization <f>", "vLLM gpu_memory_utilization of the rollout engine (default 0.3 colocate, 0.9 separate)", parseFloatFlag("--rollout-gpu-memory-utilization"))
+    .option("--rollout-gpu-memory-utilization <f>", `vLLM gpu_memory_utilization of the rollout engine (default ${defaultRolloutUtilization("colocate")} colocate as TRL, ${defaultRolloutUtilization("separate")} separate)`, parseFloatFlag("--rollout-gpu-memory-utilization"))
     .option("--rollout-tensor-parallel-size <n>", "rollout engine TP", parseIntFlag("--rollout-tensor-parallel-size"), 1)
     .option("--rollout-gpus <n>", "separate placement: GPUs of the rollout group (default --gpus)", parseIntFlag("--rollout-gpus"))
     .addOption(choiceOption("--rollout-sleep-level <l>", "vLLM sleep between generate phases: 0 none, 1 weights to CPU, 2 weights discarded", ["0", "1", "2"], "1"))
-    .addOption(choiceOption("--rollout-memory-accounting <a>", "shared: colocated trainer memory comes out of util × total (vLLM 0.7–0.8); instance: util × total is the engine's own (vLLM ≥ 0.8.5)", ["shared", "instance"], "shared"))
+    .addOption(choiceOption("--rollout-memory-accounting <a>", "instance: util × total is the engine's own budget beside the trainer (vLLM ≥ 0.8.5); shared: the colocated trainer's memory comes out of util × total (vLLM 0.7–0.8)", ["instance", "shared"], DEFAULT_ROLLOUT_MEMORY_ACCOUNTING))
     .option("--rollout-max-num-seqs <n>", "rollout engine --max-num-seqs", parseIntFlag("--rollout-max-num-seqs"))
     .option("--rollout-max-num-batched-tokens <n>", "rollout engine --max-num-batched-tokens", parseIntFlag("--rollout-max-num-batched-tokens"))
     .option("--rollout-block-size <n>", "rollout engine --block-size", parseIntFlag("--rollout-block-size"))
@@ -53,7 +54,7 @@ export function register(program: Command): void {
     // Training flags, as `vramscope train` takes them.
     .option("--micro-batch-size <b>", "sequences per training micro-batch", parseIntFlag("--micro-batch-size"), 1)
     .option("--micro-batches <m>", "gradient-accumulation micro-batches per update", parseIntFlag("--micro-batches"))
-    .addOption(choiceOption("--zero-stage <s>", "ZeRO stage (3 = FSDP)", ["0", "1", "2", "3"]))
+    .addOption(choiceOption("--zero-stage <s>", `ZeRO stage of the trained roles (3 = FSDP full shard; default ${RL_DEFAULT_ZERO_STAGE} over 2+ data-parallel ranks, as verl and OpenRLHF run RL, 0 on one)`, ["0", "1", "2", "3"]))
     .option("--fsdp", "alias of --zero-stage 3", false)
     .option("--tp <t>", "training tensor parallelism", parseIntFlag("--tp"))
     .option("--sp", "sequence parallelism", false)
@@ -124,7 +125,7 @@ export function rlConfigFromOptions(o: Record<string, unknown>): RlConfig {
     numGpus: o.gpus as number,
     placement,
     rollout: {
-      gpuMemoryUtilization: (o.rolloutGpuMemoryUtilization as number | undefined) ?? (placement === "colocate" ? 0.3 : 0.9),
+      gpuMemoryUtilization: (o.rolloutGpuMemoryUtilization as number | undefined) ?? defaultRolloutUtilization(placement),
       tensorParallelSize: o.rolloutTensorParallelSize as number,
       sleepLevel: Number(o.rolloutSleepLevel) as RolloutSleepLevel,
       accounting: o.rolloutMemoryAccounting as "shared" | "instance",

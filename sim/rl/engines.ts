@@ -105,9 +105,14 @@ export const rolloutEngine: RolloutAdapter = (input: RolloutRunInput) => {
   }
   const total = config.gpu.memoryBytes;
   const requested = total * e.gpuMemoryUtilization;
+  if (input.residentBytes >= total && e.accounting === "instance")
+    throw new UserError(
+      `--rollout-gpu-memory-utilization: the colocated roles hold ${formatGiB(input.residentBytes)} per GPU before the rollout engine starts, more than the ${formatGiB(total)} of a ${config.gpu.name}`,
+      { field: "--rollout-gpu-memory-utilization" },
+    );
   if (input.residentBytes > 0 && e.accounting === "instance" && total - input.residentBytes < requested)
     throw new UserError(
-      `--rollout-gpu-memory-utilization: Free memory on device (${formatGiB(total - input.residentBytes)}/${formatGiB(total)}) on startup is less than desired GPU memory utilization (${e.gpuMemoryUtilization}, ${formatGiB(requested)}) — the colocated trainer holds ${formatGiB(input.residentBytes)}; lower the utilization, offload trainer states (--offload-train-states) or use --placement separate`,
+      `--rollout-gpu-memory-utilization: Free memory on device (${formatGiB(total - input.residentBytes)}/${formatGiB(total)}) on startup is less than desired GPU memory utilization (${e.gpuMemoryUtilization}, ${formatGiB(requested)}): the colocated roles hold ${formatGiB(input.residentBytes)} (vLLM ≥ 0.8.5: util × total is the engine's own)`,
       { field: "--rollout-gpu-memory-utilization" },
     );
   if (input.residentBytes > 0 && e.accounting === "shared") {
@@ -122,7 +127,7 @@ export const rolloutEngine: RolloutAdapter = (input: RolloutRunInput) => {
       throw new UserError(
         `--rollout-gpu-memory-utilization: no memory left for the rollout KV cache: ${e.gpuMemoryUtilization} × ${formatGiB(total)} = ${formatGiB(requested)} ` +
           `minus the colocated trainer's ${formatGiB(input.residentBytes)}, the engine's weights ${formatGiB(plain.weightsBytes)}, activation peak ${formatGiB(plain.activationPeakBytes)} ` +
-          `and non-torch ${formatGiB(plain.nonTorchBytes)} leaves ${formatGiB(kv)}; raise it, offload trainer states (--offload-train-states), shard more (--gpus, --zero-stage 3), or model vLLM ≥ 0.8.5 where the budget is the engine's own (--rollout-memory-accounting instance)`,
+          `and non-torch ${formatGiB(plain.nonTorchBytes)} leaves ${formatGiB(kv)} (vLLM 0.7–0.8 "shared" accounting)`,
         { field: "--rollout-gpu-memory-utilization" },
       );
     config = { ...config, kvCacheMemoryBytes: kv };

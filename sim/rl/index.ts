@@ -10,4 +10,5 @@ export function simulateRl(config: RlConfig): RlReport {
 export { computeRlMemory } from "./memory.ts";
 export { articleBudget, ARTICLE_INFERENCE_GB, ARTICLE_TRAINING_GB } from "./article.ts";
 export { modelRoles, parseAlgorithm, RL_ALGORITHMS } from "./algorithms.ts";
+export { DEFAULT_ROLLOUT_MEMORY_ACCOUNTING, defaultRolloutUtilization, RL_DEFAULT_ZERO_STAGE, rlTrainingFlags } from "./defaults.ts";
 export type * from "./types.ts";

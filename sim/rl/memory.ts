@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { isUserError, UserError } from "../errors.ts";
 import type { ModelSpec } from "../model/types.ts";
 import { sampleLength } from "../traces/length-dist.ts";
 import { Rng } from "../traces/rng.ts";
@@ -9,6 +9,8 @@ import { rolloutBufferBytes } from "./buffer.ts";
 import { frozenRoleMemory, type FrozenHead } from "./inference.ts";
 import { placeGroups, roleRange, runIteration } from "./groups.ts";
 import { rolloutRequests } from "./rollout-requests.ts";
+import { rlTrainingFlags, zeroStageDefaulted } from "./defaults.ts";
+import { describeFixes, rolloutBudgetFixes } from "./fixes.ts";
 import type { FrozenRoleProfile, RolloutProfile, TrainedRoleProfile } from "./timeline.ts";
 import type { RlConfig, RlReport, RlRoleReport, RlRolloutReport } from "./types.ts";
 
@@ -19,7 +21,7 @@ import type { RlConfig, RlReport, RlRoleReport, RlRolloutReport } from "./types.
  * group (`timeline.ts`). The peak, its phase and the verdict come from that timeline, never from a sum of peaks:
  * colocated roles are time-shared, so their transients do not stack.
  */
-export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport {
+export function computeRlMemory(config: RlConfig, engines: RlEngines, options: { suggestFixes?: boolean } = {}): RlReport {
   validate(config);
   const algo = config.algorithm;
   const roles = modelRoles(algo, config);
@@ -43,13 +45,19 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
         seqLen,
         numGpus: config.numGpus,
         gpu: config.gpu,
-        flags: config.training.extra,
+        flags: rlTrainingFlags(config.training.extra, config.numGpus),
       }),
     );
   }
   const policyRole = roles.find((r) => r.kind === "train" && r.modelSource === "policy")!;
   const policyProfile = profiles.get(policyRole.name)!;
   const sharding = policyProfile.sharding;
+  if (zeroStageDefaulted(config.training.extra))
+    notes.push(
+      sharding.zeroStage === 3
+        ? `trainer sharding: ZeRO-3 (FSDP full shard) over ${sharding.dataParallel} data-parallel ranks, the RL libraries' default (verl FSDP FULL_SHARD, OpenRLHF --zero_stage 3); --zero-stage sets another`
+        : "trainer sharding: none, one data-parallel rank (with more --gpus the default is ZeRO-3, as in verl and OpenRLHF)",
+    );
   const fwd = { microBatchSize: trainMicro, seqLen, logitsTokens: algo === "dpo" ? seqLen : config.responseLen };
 
   const trained: TrainedRoleProfile[] = roles
@@ -138,15 +146,30 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
       ? (config.offloadTrainStatesDuringRollout ? 0 : trained.reduce((s, t) => s + sumBytes(t.resident), 0)) +
         (config.offloadFrozenRoles ? 0 : frozen.reduce((s, f) => s + f.weightsBytes, 0))
       : 0;
-    const run = engines.rollout({
-      spec: config.model,
-      gpu: config.gpu,
-      engine: config.rollout,
-      maxModelLen: seqLen,
-      residentBytes,
-      requests,
-      seed: config.seed,
-    });
+    let run: ReturnType<typeof engines.rollout>;
+    try {
+      run = engines.rollout({
+        spec: config.model,
+        gpu: config.gpu,
+        engine: config.rollout,
+        maxModelLen: seqLen,
+        residentBytes,
+        requests,
+        seed: config.seed,
+      });
+    } catch (e) {
+      if (!isUserError(e) || options.suggestFixes === false || !isKvBudgetError(e)) throw e;
+      // The error ends with changes tried on this very configuration, so what it suggests is known to work.
+      const quiet = (c: RlConfig) => {
+        try {
+          return computeRlMemory(c, engines, { suggestFixes: false });
+        } catch (err) {
+          if (isUserError(err)) return null;
+          throw err;
+        }
+      };
+      throw new UserError(e.message + describeFixes(rolloutBudgetFixes(config, residentBytes, quiet)), { field: e.field });
+    }
     const s0 = run.snapshots[0];
     const kvBytes = s0 ? s0.kvUsedBytes + s0.kvCachedFreeBytes + s0.kvFreeBytes : run.budget.kvCacheBytes;
     rolloutProfile = {
@@ -174,6 +197,10 @@ export function computeRlMemory(config: RlConfig, engines: RlEngines): RlReport 
     if (colocate && config.offloadTrainStatesDuringRollout && config.rollout.sleepLevel === 0 && trained.length > 0)
       notes.push(
         "trainer states are offloaded while generating but the engine never sleeps: its KV cache was sized without them, and they come back on top of it for the update",
+      );
+    if (colocate && config.rollout.accounting === "instance" && residentBytes > 0)
+      notes.push(
+        `the rollout engine's ${config.rollout.gpuMemoryUtilization} × GPU budget is its own, beside the ${formatGiB(residentBytes)} per GPU the colocated roles hold (vLLM ≥ 0.8.5; --rollout-memory-accounting shared models 0.7–0.8)`,
       );
     if (colocate && config.rollout.accounting === "shared" && residentBytes > 0)
       notes.push(
@@ -276,6 +303,11 @@ function validate(c: RlConfig): void {
   if (!(u > 0 && u <= 1))
     throw new UserError(`--rollout-gpu-memory-utilization: expected a fraction in (0, 1], got ${u}`, { field: "--rollout-gpu-memory-utilization" });
   if (!(c.beta >= 0)) throw new UserError(`--beta: the KL coefficient must be ≥ 0, got ${c.beta}`, { field: "--beta" });
+}
+
+/** The rollout engine got no (or too little) KV cache: the errors a different budget or placement can cure. */
+function isKvBudgetError(e: Error & { field?: string }): boolean {
+  return e.field === "--rollout-gpu-memory-utilization" || /KV cache/.test(e.message);
 }
 
 function specOf(c: RlConfig, source: RoleModelSource): ModelSpec {

@@ -6,7 +6,10 @@
  * `simulateRl` from sim/rl — which runs the serving simulator for the generate phase — on the same config object
  * `vramscope rl` builds from the same flags.
  */
-import { simulateRl, articleBudget, RL_ALGORITHMS, type RlConfig, type RlReport, type RlTimelineEvent } from "../../../sim/rl/index.ts";
+import {
+  simulateRl, articleBudget, RL_ALGORITHMS, DEFAULT_ROLLOUT_MEMORY_ACCOUNTING, defaultRolloutUtilization,
+  type RlConfig, type RlReport, type RlTimelineEvent,
+} from "../../../sim/rl/index.ts";
 import { COMPONENTS } from "../../../sim/rl/types.ts";
 import { resolveModel, listModels } from "../../../sim/model/registry.ts";
 import { resolveGpu, listGpus } from "../../../sim/hardware/registry.ts";
@@ -58,6 +61,7 @@ export function rlConfigOf(v: Record<string, KnobValue>): RlConfig {
   const algorithm = String(v.algo) as RlConfig["algorithm"];
   const placement = String(v.placement) as RlConfig["placement"];
   const extra: Record<string, unknown> = { activationCheckpointing: String(v.ckpt) };
+  // "default": sim/rl applies the RL sharding default (ZeRO-3 over 2+ data-parallel ranks), as `vramscope rl` does.
   if (v.zero !== "") extra.zeroStage = Number(v.zero);
   return {
     algorithm,
@@ -66,10 +70,10 @@ export function rlConfigOf(v: Record<string, KnobValue>): RlConfig {
     numGpus: Number(v.gpus),
     placement,
     rollout: {
-      gpuMemoryUtilization: v.rutil !== "" ? Number(v.rutil) : placement === "colocate" ? 0.3 : 0.9,
+      gpuMemoryUtilization: v.rutil !== "" ? Number(v.rutil) : defaultRolloutUtilization(placement),
       tensorParallelSize: 1,
       sleepLevel: Number(v.sleep) as 0 | 1 | 2,
-      accounting: "shared",
+      accounting: DEFAULT_ROLLOUT_MEMORY_ACCOUNTING,
       enablePrefixCaching: true,
     },
     numGenerations: v.g !== "" ? Number(v.g) : algorithm === "grpo" ? 8 : 1,
