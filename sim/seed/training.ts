@@ -18,10 +18,10 @@ export function trainingSeedRows(): SeedRow[] {
   const articleRun: TrainingConfig = { model, microBatchSize: 8, seqLen: 2048, precision: "article", flashAttention: true };
   const states = (c: TrainingConfig, stage = 0) => {
     const d = computeTrainingMemory({ ...c, cudaContextBytes: 0, allocatorReserve: 0, optimizerImpl: "fused", ddpGradientAsBucketView: true, reduceBucketElements: 0 }).devices[stage];
-    return { params: d.maxTerms.params, grads: d.maxTerms.grads, optimizer: d.maxTerms.optimizer, master: d.maxTerms.masterWeights, act: d.maxTerms.activations };
+    const t = d.maxTerms;
+    return { params: t.params, grads: t.grads, optimizer: t.optimizer, modelStates: t.params + t.grads + t.optimizer + t.masterWeights, act: t.activations };
   };
   const real = states(articleRun);
-  const realStates = real.params + real.grads + real.optimizer + real.master;
   const realNoFlash = states({ ...articleRun, flashAttention: false });
   const realFull = states({ ...articleRun, activationCheckpointing: "full" });
   const articleActs = 8 * 2048 * 4096 * 32 * 2 * 8;
@@ -38,25 +38,36 @@ export function trainingSeedRows(): SeedRow[] {
     return { ...rest, differs: rest.articleValue === null ? true : differs(rest.articleValue, rest.recomputed, lastDigit) };
   };
   const llama = "huggyllama/llama-7b";
-  return [
+  // Most figures are the article's one formula, 7B parameters × bytes per parameter ÷ devices sharing them, beside
+  // the real model's bytes on one device.
+  const perParam = (r: {
+    section: string; item: string; articleText: string; articleValue: number; lastDigit: number;
+    bytesPerParam: number; devices?: number; realBytes: number; realModel?: string; note: string;
+  }): SeedRow =>
     row({
+      section: r.section, item: r.item, articleText: r.articleText, articleValue: r.articleValue, lastDigit: r.lastDigit,
+      recomputed: (P * r.bytesPerParam) / (r.devices ?? 1) / GB, realModelValue: r.realBytes / GB, realModel: r.realModel ?? llama, unit: "GB",
+      note: r.note,
+    });
+  return [
+    perParam({
       section: "training", item: "LLaMA-7B parameters, bf16 (7B × 2 B)", articleText: "14 GB", articleValue: 14, lastDigit: 1,
-      recomputed: (P * 2) / GB, realModelValue: real.params / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 2, realBytes: real.params,
       note: "\"7B\" is a label: LLaMA-7B has 6,738,415,616 parameters → 13.48 GB",
     }),
-    row({
+    perParam({
       section: "training", item: "gradients, fp32 (7B × 4 B)", articleText: "28 GB", articleValue: 28, lastDigit: 1,
-      recomputed: (P * 4) / GB, realModelValue: real.grads / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 4, realBytes: real.grads,
       note: "fp32 gradients beside bf16 weights (the article's note 3); ZeRO's recipe keeps them in fp16 (2 B)",
     }),
-    row({
+    perParam({
       section: "training", item: "Adam states, fp32 m and v (7B × 8 B)", articleText: "56 GB", articleValue: 56, lastDigit: 1,
-      recomputed: (P * 8) / GB, realModelValue: real.optimizer / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 8, realBytes: real.optimizer,
       note: "8 B/param for Adam's two fp32 moments; 8-bit Adam needs ≈2 B/param",
     }),
-    row({
+    perParam({
       section: "training", item: "model states (params + grads + Adam), 14 B/param", articleText: "98 GB", articleValue: 98, lastDigit: 1,
-      recomputed: (P * 14) / GB, realModelValue: realStates / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 14, realBytes: real.modelStates,
       note: "mixed-precision Adam normally also keeps fp32 master weights: 2+2+12 = 16 B/param (ZeRO, 107.8 GB for LLaMA-7B) or 18 with fp32 gradients (HF)",
     }),
     row({
@@ -66,7 +77,7 @@ export function trainingSeedRows(): SeedRow[] {
     }),
     row({
       section: "training", item: "total training memory (98 + activations)", articleText: "around 165GB", articleValue: 165, lastDigit: 5,
-      recomputed: (P * 14 + articleActs) / GB, realModelValue: (realStates + real.act) / GB, realModel: `${llama}, flash attention`, unit: "GB",
+      recomputed: (P * 14 + articleActs) / GB, realModelValue: (real.modelStates + real.act) / GB, realModel: `${llama}, flash attention`, unit: "GB",
       note: "98 + 34.4 = 132.4 GB with the article's own formula; DP 165, PPO 360, DPO 180 and GRPO 165 all inherit the 165",
     }),
     row({
@@ -79,34 +90,34 @@ export function trainingSeedRows(): SeedRow[] {
       recomputed: korthikanti(4096) / korthikanti(2048), realModelValue: shape(4096, true) / shape(2048, true), realModel: `${llama}, flash attention`, unit: "x",
       note: "only the a·s² term quadruples: ×3.4 without flash attention, ×2.0 with it — quadratic at most, never \"exponential\"",
     }),
-    row({
+    perParam({
       section: "parallelism", item: "pipeline parallel over 4: model states per device", articleText: "~25 GB", articleValue: 25, lastDigit: 1,
-      recomputed: (P * 14) / 4 / GB, realModelValue: (pp4.params + pp4.grads + pp4.optimizer + pp4.master) / GB, realModel: `${llama}, first stage`, unit: "GB",
+      bytesPerParam: 14, devices: 4, realBytes: pp4.modelStates, realModel: `${llama}, first stage`,
       note: "98/4 = 24.5 GB; the first stage also holds the embedding and, under 1F1B, p micro-batches of activations in flight",
     }),
-    row({
+    perParam({
       section: "parallelism", item: "tensor parallel over 4: model states per device", articleText: "~25 GB (98 GB/4)", articleValue: 25, lastDigit: 1,
-      recomputed: (P * 14) / 4 / GB, realModelValue: (tp4.params + tp4.grads + tp4.optimizer + tp4.master) / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 14, devices: 4, realBytes: tp4.modelStates,
       note: "activations are not all divided by 4: norm and dropout inputs stay replicated without sequence parallelism (sbh(10 + 24/t + 5as/(ht)))",
     }),
-    row({
+    perParam({
       section: "parallelism", item: "FSDP over 8: parameters", articleText: "1.75 GB", articleValue: 1.75, lastDigit: 0.01,
-      recomputed: (P * 2) / 8 / GB, realModelValue: fsdp8.params / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 2, devices: 8, realBytes: fsdp8.params,
       note: "14 GB / 8: bf16 parameters sharded over the 8 ranks; LLaMA-7B's 6.74B give 1.68 GB",
     }),
-    row({
+    perParam({
       section: "parallelism", item: "FSDP over 8: gradients", articleText: "3.5 GB", articleValue: 3.5, lastDigit: 0.1,
-      recomputed: (P * 4) / 8 / GB, realModelValue: fsdp8.grads / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 4, devices: 8, realBytes: fsdp8.grads,
       note: "28 GB / 8: fp32 gradients reduce-scattered to their owners",
     }),
-    row({
+    perParam({
       section: "parallelism", item: "FSDP over 8: optimizer states", articleText: "7 GB", articleValue: 7, lastDigit: 1,
-      recomputed: (P * 8) / 8 / GB, realModelValue: fsdp8.optimizer / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 8, devices: 8, realBytes: fsdp8.optimizer,
       note: "56 GB / 8: each rank updates only its shard of Adam's m and v",
     }),
-    row({
+    perParam({
       section: "parallelism", item: "FSDP over 8: model states per device", articleText: "~12 GB", articleValue: 12, lastDigit: 1,
-      recomputed: (P * 14) / 8 / GB, realModelValue: (fsdp8.params + fsdp8.grads + fsdp8.optimizer + fsdp8.master) / GB, realModel: llama, unit: "GB",
+      bytesPerParam: 14, devices: 8, realBytes: fsdp8.modelStates,
       note: "12.25 GB, plus the gathered full-layer parameters and gradients of the unit in flight (not in the article)",
     }),
     row({
