@@ -24,14 +24,17 @@ export type RolloutSleepLevel = 0 | 1 | 2;
  * "shared": early V1 vLLM (v0.7–v0.8.x) measured non-torch memory as (total − free) − own torch memory, so the
  * trainer's resident state is subtracted from util × total: the KV cache shrinks by whatever training keeps on the
  * GPU. "instance": vLLM ≥ 0.8.5, util × total is this instance's own budget and startup fails when less than that
- * is free (/work/shared/vllm/README.md §1b).
+ * is free (/work/shared/vllm/README.md §1b). The default is "instance" (`DEFAULT_ROLLOUT_MEMORY_ACCOUNTING`).
  */
 export type RolloutMemoryAccounting = "shared" | "instance";
 
 /** The subset of the training model's configuration a role's update uses (everything but model and sequence). */
 export interface RlTrainingFlags {
   microBatchSize: number;
-  /** Passed through to the training model unchanged (ZeRO stage, TP, checkpointing, precision, optimizer, offload…). */
+  /**
+   * Passed through to the training model (ZeRO stage, TP, checkpointing, precision, optimizer, offload…), except
+   * that an absent `zeroStage` gets the RL default (`rlTrainingFlags` in defaults.ts: ZeRO-3 over 2+ DP ranks).
+   */
   extra: Record<string, unknown>;
 }
 
