@@ -221,7 +221,8 @@ describe("Train and RL views", () => {
   });
 
   it("RL shows the peak `vramscope rl` reports for the same config", async () => {
-    const args = ["rl", "--algo", "grpo", "--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "H100-SXM-80GB", "--rollout-gpu-memory-utilization", "0.5"];
+    // The page's defaults are the CLI's (sim/rl/defaults.ts): only the model and GPU are named here.
+    const args = ["rl", "--algo", "grpo", "--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "H100-SXM-80GB"];
     const json = JSON.parse(cli([...args, "--json"]));
     const text = cli(args);
     const peak = formatGiB(json.peakBytesPerGpu);

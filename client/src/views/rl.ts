@@ -40,7 +40,7 @@ const KNOBS: Knob[] = [
   { name: "gpu", label: "GPU", kind: "select", default: "H100-SXM-80GB", options: listGpus(), flags: ["--gpu"] },
   { name: "gpus", label: "GPUs", kind: "number", default: 1, min: 1, step: 1, flags: ["--gpus"] },
   { name: "placement", label: "placement", kind: "select", default: "colocate", options: ["colocate", "separate"], flags: ["--placement"] },
-  { name: "rutil", label: "rollout gpu-mem-util", kind: "number", default: 0.5, min: 0.01, max: 1, step: 0.01, optional: true, flags: ["--rollout-gpu-memory-utilization"] },
+  { name: "rutil", label: "rollout gpu-mem-util", kind: "number", default: "", min: 0.01, max: 1, step: 0.01, optional: true, flags: ["--rollout-gpu-memory-utilization"] },
   { name: "sleep", label: "rollout sleep level", kind: "select", default: "1", options: ["0", "1", "2"], flags: ["--rollout-sleep-level"] },
   { name: "g", label: "generations per prompt (G)", kind: "number", default: "", min: 1, step: 1, optional: true, flags: ["--num-generations"] },
   { name: "beta", label: "KL β", kind: "number", default: 0, min: 0, step: 0.01, flags: ["--beta"] },

@@ -1,15 +1,16 @@
 /**
  * Run kind `rl`: one RL fine-tuning iteration's per-GPU memory (generate → score → train → sync), from `sim/rl/`,
  * played event by event like `train` (simulated "time" = event index; frame `extra` = RlTimelineEvents; the
- * summary's `result` = the RL report without its timeline). Defaults mirror `vramscope rl`'s flags, except the
- * model (a 1.5B policy, so the default run fits one GPU) and the rollout memory accounting ("instance", current
- * vLLM; the CLI's "shared" leaves no KV cache for a colocated engine at util 0.3).
+ * summary's `result` = the RL report without its timeline). Defaults are `vramscope rl`'s (sim/rl/defaults.ts:
+ * "instance" accounting, util 0.3 colocated / 0.9 separate, ZeRO-3 over ≥ 2 data-parallel ranks), except the model
+ * (a 1.5B policy, so the default run fits one GPU).
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { resolveGpu } from "../../../sim/hardware/registry.ts";
 import { resolveModel } from "../../../sim/model/registry.ts";
 import { parseAlgorithm, RL_ALGORITHMS } from "../../../sim/rl/algorithms.ts";
 import type { RlConfig, RolloutSleepLevel } from "../../../sim/rl/types.ts";
+import { DEFAULT_ROLLOUT_MEMORY_ACCOUNTING, defaultRolloutUtilization } from "../../../sim/rl/defaults.ts";
 import { DEFAULT_GPU } from "../../../sim/serving/config.ts";
 import { withConfigFields } from "./replay.ts";
 import { modelFacts, type PreparedRun, type RunKind } from "./types.ts";
@@ -30,7 +31,7 @@ export const RlConfigSchema = Type.Object(
     placement: Type.Optional(Type.Union([Type.Literal("colocate"), Type.Literal("separate")])),
     rolloutGpuMemoryUtilization: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     rolloutTensorParallelSize: posInt(1024),
-    /** Default "instance" (vLLM ≥ 0.8.5: util × total is the engine's own budget); `vramscope rl` defaults to "shared". */
+    /** Default "instance" (vLLM ≥ 0.8.5: util × total is the engine's own budget), as `vramscope rl`. */
     rolloutMemoryAccounting: Type.Optional(Type.Union([Type.Literal("shared"), Type.Literal("instance")])),
     rolloutSleepLevel: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)])),
     rolloutStepTimeS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
@@ -69,10 +70,10 @@ export const rlKind: RunKind = {
         numGpus: c.numGpus ?? 1,
         placement,
         rollout: {
-          gpuMemoryUtilization: c.rolloutGpuMemoryUtilization ?? (placement === "colocate" ? 0.3 : 0.9),
+          gpuMemoryUtilization: c.rolloutGpuMemoryUtilization ?? defaultRolloutUtilization(placement),
           tensorParallelSize: c.rolloutTensorParallelSize ?? 1,
           sleepLevel: (c.rolloutSleepLevel ?? 1) as RolloutSleepLevel,
-          accounting: c.rolloutMemoryAccounting ?? "instance",
+          accounting: c.rolloutMemoryAccounting ?? DEFAULT_ROLLOUT_MEMORY_ACCOUNTING,
           enablePrefixCaching: true,
           stepTimeS: c.rolloutStepTimeS,
         },
