@@ -10,13 +10,15 @@ import { resolveModel, listModels } from "../../../sim/model/registry.ts";
 import { resolveGpu, listGpus } from "../../../sim/hardware/registry.ts";
 import { isUserError } from "../../../sim/errors.ts";
 import { formatGiB } from "../../../sim/units.ts";
-import { stackedArea, legendHtml, type Band } from "../charts/stacked-area.ts";
-import { tooltipTable } from "../charts/tooltip.ts";
+import { stackedArea, legendHtml } from "../charts/stacked-area.ts";
 import { knobForm, type Knob, type KnobValue } from "../ui/knob-form.ts";
 import { html, $ } from "../ui/dom.ts";
 import { trainingComponentColors, okabeIto } from "../ui/palette.ts";
 import { gib, exactBytes, esc, int } from "../ui/format.ts";
+import { drawEventTimeline, fitsBadge, showPeak } from "./event-timeline.ts";
 import type { View } from "./view.ts";
+
+export { phaseBands } from "./event-timeline.ts";
 
 export const TRAIN_KEYS = ["params", "masterWeights", "grads", "optimizer", "activations", "logits", "overhead"] as const;
 export const TRAIN_LABELS: Record<string, string> = {
@@ -66,19 +68,6 @@ export function trainConfigOf(v: Record<string, KnobValue>): TrainingConfig {
   };
   if (v.mb !== "" && v.mb !== undefined) c.numMicroBatches = Number(v.mb);
   return c;
-}
-
-/** Contiguous runs of one phase over the event index, as background bands. */
-export function phaseBands<E>(events: readonly E[], phaseOf: (e: E) => string, xOf: (e: E, i: number) => number, colors: Record<string, string>): Band[] {
-  const bands: Band[] = [];
-  events.forEach((e, i) => {
-    const p = phaseOf(e);
-    const x = xOf(e, i);
-    const last = bands[bands.length - 1];
-    if (last && last.label === p) last.x1 = x + 1;
-    else bands.push({ x0: x, x1: x + 1, label: p, color: colors[p] ?? "#888" });
-  });
-  return bands;
 }
 
 export function trainView(): View {
@@ -133,15 +122,9 @@ export function trainView(): View {
     const cfg = report.config;
     const gpuBytes = report.gpuMemoryBytes ?? 0;
     $(el, "#tr-facts").textContent = `${cfg.model?.name ?? `${int(cfg.numParams)} params`} · ${cfg.gpu?.name ?? ""} · DP ${cfg.dp} × TP ${cfg.tp} × PP ${cfg.pp} · ${int(cfg.numParams)} params`;
-    const peakEl = $(el, "#tr-peak");
-    peakEl.textContent = formatGiB(report.peakBytes);
-    peakEl.title = exactBytes(report.peakBytes);
-    peakEl.dataset.bytes = String(report.peakBytes);
-    peakEl.classList.toggle("oom", report.fits === false);
+    showPeak($(el, "#tr-peak"), report.peakBytes, report.fits === false);
     $(el, "#tr-peak-at").textContent = `stage ${report.peakDevice}: ${report.devices[report.peakDevice].peakAt}`;
-    $(el, "#tr-verdict").innerHTML = report.fits === undefined ? "" : report.fits
-      ? `<span class="badge state-running">fits (${gib(gpuBytes - report.peakBytes)} free)</span>`
-      : `<span class="badge state-failed">OOM by ${gib(report.oomByBytes ?? 0)}</span>`;
+    $(el, "#tr-verdict").innerHTML = report.fits === undefined ? "" : fitsBadge(report.fits, gpuBytes - report.peakBytes, report.oomByBytes ?? 0);
     const box = $(el, "#tr-devices");
     if (charts.length !== timelines.length) {
       box.replaceChildren();
@@ -150,33 +133,24 @@ export function trainView(): View {
     }
     timelines.forEach((events, i) => {
       const dev = report.devices[i];
-      const peakIdx = events.reduce((b, e, j) => (e.bytes.total > events[b].bytes.total ? j : b), 0);
-      const chart = charts[i];
-      chart
-        .keys(TRAIN_KEYS)
-        .x((e) => e.t)
-        .value((e, k) => (e.bytes as unknown as Record<string, number>)[k])
-        .colors(trainingComponentColors)
-        .labels(TRAIN_LABELS)
-        .step(true)
-        .height(timelines.length > 2 ? 220 : 280)
-        .xLabel("event of the step (index)")
-        .yLabel("memory per GPU (GiB)")
-        .title(`Training step memory timeline of device ${i}`)
-        .bands(phaseBands(events, (e) => e.phase, (e) => e.t, PHASE_COLORS))
-        .refLines(gpuBytes ? [{ y: gpuBytes, label: `GPU ${gib(gpuBytes, 1)}`, color: okabeIto.vermillion }] : [])
-        .annotations(events.length ? [{ x: events[peakIdx].t, y: events[peakIdx].bytes.total, label: `peak ${formatGiB(dev.peakBytes)}`, color: okabeIto.vermillion }] : [])
-        .yMax(Math.max(gpuBytes, dev.peakBytes))
-        .xDomain(events.length ? [events[0].t, events[events.length - 1].t + 1] : null)
-        .data(events)
-        .hover((x) => {
-          const e = events.find((ev) => ev.t === Math.floor(x)) ?? events[Math.min(events.length - 1, Math.max(0, Math.floor(x)))];
-          if (!e) return null;
-          const rows: [string, string, string?][] = TRAIN_KEYS.slice().reverse().map((k) => [TRAIN_LABELS[k], `${gib(e.bytes[k], 3)}  ${exactBytes(e.bytes[k])}`, trainingComponentColors[k]]);
-          rows.push(["total", `${gib(e.bytes.total, 3)}  ${exactBytes(e.bytes.total)}`]);
-          return tooltipTable(`#${e.t} ${esc(e.phase)}: ${esc(e.label)}`, rows);
-        });
-      chart(box.querySelectorAll<HTMLElement>(".chart")[i]);
+      drawEventTimeline(charts[i], box.querySelectorAll<HTMLElement>(".chart")[i], {
+        events,
+        index: (e) => e.t,
+        total: (e) => e.bytes.total,
+        keys: TRAIN_KEYS,
+        value: (e, k) => (e.bytes as unknown as Record<string, number>)[k],
+        colors: trainingComponentColors,
+        labels: TRAIN_LABELS,
+        phaseColors: PHASE_COLORS,
+        height: timelines.length > 2 ? 220 : 280,
+        xLabel: "event of the step (index)",
+        title: `Training step memory timeline of device ${i}`,
+        refLines: gpuBytes ? [{ y: gpuBytes, label: `GPU ${gib(gpuBytes, 1)}`, color: okabeIto.vermillion }] : [],
+        yMax: Math.max(gpuBytes, dev.peakBytes),
+        peakLabel: `peak ${formatGiB(dev.peakBytes)}`,
+        // Past the last event (the window's right edge) the last event answers.
+        eventAt: (x) => events.find((ev) => ev.t === Math.floor(x)) ?? events[Math.min(events.length - 1, Math.max(0, Math.floor(x)))],
+      });
     });
     const terms = ["paramsBytes", "masterWeightsBytes", "gradsBytes", "optimizerBytes", "activationsBytes", "logitsBytes", "overheadBytes", "peakBytes"] as const;
     $(el, "#tr-table").innerHTML =
