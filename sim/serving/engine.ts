@@ -59,6 +59,10 @@ export class ServingEngine {
   private traceEnded = false;
   private nextReqId = 0;
   private stepIndex = 0;
+  /** INV-5 (progress): scheduling steps since a token was last sampled, and the bound they must stay within. */
+  private stallSteps = 0;
+  private sampledBefore = 0;
+  private readonly stallLimit: number;
   now = 0;
   finished = false;
 
@@ -104,6 +108,12 @@ export class ServingEngine {
     this.records = opts.keepRecords === false ? null : [];
     this.onRequestDone = opts.onRequestDone;
     this.checkInvariants = opts.checkInvariants ?? false;
+    // INV-5 bound. The first running request gets the token budget first, so unless preempted it completes its
+    // prompt (≤ max_model_len tokens, `chunk` per step) and samples within ⌈max_model_len / chunk⌉ steps; only a more
+    // important request can preempt it (FCFS: none; PRIORITY: a fixed total order) and admissions queue behind it, so
+    // at most max_num_seqs requests come first before the most important one runs. 16× that leaves a wide margin.
+    const chunk = Math.min(config.maxNumBatchedTokens, config.longPrefillTokenThreshold || Infinity);
+    this.stallLimit = 16 * (config.maxNumSeqs + 2) * (Math.ceil(config.maxModelLen / chunk) + 2);
   }
 
   /** Pushes trace requests; arrivals must not go back in time (a trace parser sorts or rejects first). */
@@ -183,8 +193,9 @@ export class ServingEngine {
 
     const start = this.now;
     const out = sched.schedule(start);
-    if (out.scheduled.length === 0) {
+    if (out.scheduled.length === 0 && out.preempted.length === 0) {
       // Nothing fits and nothing runs: only possible with a pool smaller than the request (override). Reject it.
+      this.stallSteps = 0;
       const req = sched.waiting.pop();
       req.status = "rejected";
       this.metrics.rejected++;
@@ -193,9 +204,13 @@ export class ServingEngine {
       this.done(req);
       return true;
     }
-    const seconds = this.config.stepTimeS ?? stepCost(this.cost, out.scheduled).seconds;
+    // An empty step, as in vLLM: the running loop stopped at a request that preempted itself (PRIORITY: the least
+    // important running request came first and found no free block). The model runner returns at once and the next
+    // step goes on with the others; nobody is rejected (the pool holds any one request on its own).
+    const empty = out.scheduled.length === 0;
+    const seconds = empty ? 0 : (this.config.stepTimeS ?? stepCost(this.cost, out.scheduled).seconds);
     const end = start + seconds;
-    if (!(end > start)) throw new Error(`INV-2: step time ${seconds} did not advance the clock`);
+    if (!empty && !(end > start)) throw new Error(`INV-2: step time ${seconds} did not advance the clock`);
 
     const e = this.emit;
     if (e && this.detail.requests) {
@@ -216,8 +231,9 @@ export class ServingEngine {
 
     const result = sched.updateFromOutput(out, end);
     this.now = end;
-    this.stepIndex++;
-    if (e && this.detail.steps) {
+    this.checkProgress();
+    if (!empty) this.stepIndex++;
+    if (e && this.detail.steps && !empty) {
       let prefill = 0;
       const scheduled: [number, number, number][] = [];
       for (const s of out.scheduled) {
@@ -244,10 +260,29 @@ export class ServingEngine {
       if (e && this.detail.blocks) e({ type: "blocks_freed", t: end, reqId: r.reqId, blockIds: result.freed.get(r)! });
       this.done(r);
     }
-    this.metrics.onStep(start, end, this.kvCacheManager.usage, sched.running.length + result.finished.length, sched.waiting.length);
+    if (!empty) this.metrics.onStep(start, end, this.kvCacheManager.usage, sched.running.length + result.finished.length, sched.waiting.length);
     if (e && this.detail.memory) e({ type: "memory", t: end, snapshot: this.snapshot() });
     if (this.checkInvariants) this.kvCacheManager.blockPool.checkInvariants();
     return true;
+  }
+
+  /**
+   * INV-5 (progress): a token is sampled within `stallLimit` scheduling steps. Requests that preempt each other in
+   * turn keep the clock running while nothing finishes, so a replay would spin forever; this stops it with the state.
+   */
+  private checkProgress(): void {
+    const sampled = this.scheduler.numSampledTokens;
+    if (sampled !== this.sampledBefore) {
+      this.sampledBefore = sampled;
+      this.stallSteps = 0;
+      return;
+    }
+    if (++this.stallSteps <= this.stallLimit) return;
+    const show = (rs: readonly Request[]) =>
+      rs.slice(0, 8).map((r) => `#${r.reqId} (priority ${r.priority}, arrival ${r.arrival}s, ${r.numComputedTokens}/${r.numTokens} tokens computed, ${r.numPreemptions} preemptions)`).join(", ") + (rs.length > 8 ? `, … ${rs.length - 8} more` : "");
+    throw new Error(
+      `INV-5: no token sampled in ${this.stallSteps} engine steps (t=${this.now}s, ${this.kvCacheManager.blockPool.getNumFreeBlocks()} free blocks); running: ${show(this.scheduler.running)}; waiting: ${show(this.scheduler.waiting.toArray())}`,
+    );
   }
 
   /** Steps until the clock reaches `t` (simulated seconds), the run finishes, or more trace input is needed. */

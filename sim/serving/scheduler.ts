@@ -67,6 +67,8 @@ export class Scheduler {
   running: Request[] = [];
   numPreemptions = 0;
   numRecomputedTokens = 0;
+  /** Tokens sampled so far (the engine's progress check, INV-5). */
+  numSampledTokens = 0;
   prefixCacheHitTokens = 0;
   recordBlocks = false;
 
@@ -184,14 +186,22 @@ export class Scheduler {
   }
 
   /**
-   * FCFS: the last running request; PRIORITY: the largest (priority, arrival) — the least important, latest; on a
-   * tie the first in running order, as Python's `max` picks.
+   * FCFS: the last running request; PRIORITY: the largest (priority, arrival, request id) — the least important,
+   * latest. vLLM keys on (priority, arrival_time) alone, but its arrival times are distinct wall-clock stamps taken in
+   * arrival order; a trace's tied arrivals stand for requests that came in trace order, so the id breaks the tie the
+   * way those stamps would, and the same way the waiting queue does. A tie-break by running order instead is not a
+   * fixed order: two tied requests that each need most of the pool preempt each other in turn forever (see
+   * test/serving/no-hang.test.ts).
    */
   private pickVictim(): Request {
     if (this.config.schedulingPolicy === "priority") {
       let v = this.running[0];
       for (const r of this.running)
-        if (r.priority > v.priority || (r.priority === v.priority && r.arrival > v.arrival)) v = r;
+        if (
+          r.priority > v.priority ||
+          (r.priority === v.priority && (r.arrival > v.arrival || (r.arrival === v.arrival && r.reqId > v.reqId)))
+        )
+          v = r;
       return v;
     }
     return this.running[this.running.length - 1];
@@ -224,6 +234,7 @@ export class Scheduler {
       if (req.status !== "running") continue;
       if (req.numComputedTokens < req.numTokens) continue; // a prefill chunk: nothing sampled yet
       req.numOutputTokens++;
+      this.numSampledTokens++;
       if (req.firstTokenTime === null) {
         req.firstTokenTime = end;
         firstTokens.push(req);

@@ -27,7 +27,7 @@
  *   _equal_priority_preemption, _waiting_queue_order, _fcfs_fallback, _with_limited_slots, _heap_property,
  *   _preemption_and_resumption_when_out_of_kv          → same names under "priority scheduling"
  *   (the victim rule of test_priority_scheduling_preemption, with tied keys) → "victim among equal (priority,
- *                                                         arrival)" (a divergence this port found, now fixed)
+ *                                                         arrival)" (ties by request id; see there)
  *   (hand-worked, after the upstream preemption tests) → "FCFS preemption: victim, queue order, head-of-line"
  *
  * Skipped (the model lacks the feature):
@@ -519,21 +519,23 @@ describe("priority scheduling (create_scheduler_with_priority: prefix caching of
     expect(order).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  // Ties: vLLM picks the victim with `max(self.running, key=lambda r: (r.priority, r.arrival_time))`, and Python's
-  // max returns the FIRST maximal element in running order. Ties need equal arrival times, rare with vLLM's
-  // wall-clock arrivals but common in traces.
+  // Ties: vLLM picks the victim with `max(self.running, key=lambda r: (r.priority, r.arrival_time))`. Its arrival
+  // times are distinct wall-clock stamps in arrival order, so a tie never happens there; a trace's tied arrivals
+  // stand for requests that came in trace order, so the simulator breaks the tie by request id (the later request is
+  // the victim), as the waiting queue does. Taking Python's first maximal element in running order instead is not a
+  // fixed order and let two tied requests preempt each other forever (test/serving/no-hang.test.ts).
   // Block size 16, 5 blocks (4 usable): r0 and r1 (priority 0, arrival 0, 32 tokens) hold [1,2] and [3,4]; at step 2
-  // r0's 33rd token needs a block → vLLM's victim is r0 itself → it is preempted, the running loop stops, nothing is
-  // scheduled.
-  it("victim among equal (priority, arrival): the first running request, as Python's max returns", () => {
+  // r0's 33rd token needs a block → the victim is r1, freed in reverse ([4,3] join the free queue) → r0 takes block 4.
+  it("victim among equal (priority, arrival): the later request (higher id)", () => {
     const s = makePriorityScheduler({ maxNumSeqs: 2, maxNumBatchedTokens: 200, numBlocks: 5 });
     const d = new Driver(s);
-    addAll(s, [0, 0], [0, 0], 32);
+    const [r0] = addAll(s, [0, 0], [0, 0], 32);
     expect(newReqIds(d.step().out)).toEqual([0, 1]);
     const out = d.schedule();
-    expect(ids(out.preempted)).toEqual([0]);
-    expect(scheduledTokens(out)).toEqual({});
-    expect(ids(s.running)).toEqual([1]);
+    expect(ids(out.preempted)).toEqual([1]);
+    expect(scheduledTokens(out)).toEqual({ 0: 1 });
+    expect(ids(s.running)).toEqual([0]);
+    expect(r0.blockIds).toEqual([1, 2, 4]);
   });
 
   it("test_priority_scheduling_preemption_and_resumption_when_out_of_kv", () => {
