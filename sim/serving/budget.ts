@@ -62,11 +62,11 @@ export function computeKvBudget(config: ServingConfig): KvBudget {
   const groups = hybrid ? Math.ceil(nFull / groupSize) + Math.ceil(nSliding / groupSize) : 1;
   if (hybrid)
     notes.push(
-      `hybrid KV cache: ${nSliding} sliding-window (${layout.slidingWindow} tokens) and ${nFull} full-attention layers in ${groups} groups of ${groupSize}; the simulator gives every group a full-length block table (conservative for the sliding groups)`,
+      `hybrid KV cache: ${nSliding} sliding-window (${layout.slidingWindow} tokens) and ${nFull} full-attention layers in ${groups} KV-cache groups of ${groupSize} layers sharing one pool of blocks; each group has its own block table per request, and the sliding groups free the blocks that fall outside the window (vLLM's HybridKVCacheCoordinator)`,
     );
   else if (nSliding > 0)
     notes.push(
-      `all ${nSliding} layers use a ${layout.slidingWindow}-token sliding window: vLLM frees blocks outside the window; the simulator keeps them (conservative)`,
+      `all ${nSliding} layers use a ${layout.slidingWindow}-token sliding window: blocks wholly outside the window are freed as a request advances (vLLM's SlidingWindowManager)`,
     );
 
   const computedBlocks = Math.max(0, Math.floor(kvBytes / page / groupSize));
@@ -96,10 +96,15 @@ export function computeKvBudget(config: ServingConfig): KvBudget {
       { field: "--max-model-len" },
     );
   }
-  const engineNumBlocks = Math.floor(numGpuBlocks / groups);
-  if (engineNumBlocks - 1 < fullBlocks)
+  // The engine models the groups (kv-cache-coordinator.ts), so it gets the whole shared pool. One request holds at
+  // most ⌈L / bs⌉ blocks in a full group and min(that, the window plus one step's tokens) in a sliding group.
+  const engineNumBlocks = numGpuBlocks;
+  const nSlidingGroups = nSliding > 0 ? (hybrid ? Math.ceil(nSliding / groupSize) : 1) : 0;
+  const blocksHeldAtMost =
+    (groups - nSlidingGroups) * fullBlocks + nSlidingGroups * Math.min(fullBlocks, slidingBlocks);
+  if (engineNumBlocks - 1 < blocksHeldAtMost)
     throw new UserError(
-      `${numGpuBlocks} KV blocks cannot hold one ${L}-token request (${fullBlocks} blocks of ${bs} tokens plus the null block); raise --num-gpu-blocks-override or lower --max-model-len`,
+      `${numGpuBlocks} KV blocks cannot hold one ${L}-token request (${blocksHeldAtMost} blocks of ${bs} tokens${groups > 1 ? ` over ${groups} KV-cache groups` : ""} plus the null block); raise --num-gpu-blocks-override or lower --max-model-len`,
       { field: "--num-gpu-blocks-override" },
     );
 

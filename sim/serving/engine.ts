@@ -2,7 +2,9 @@ import { UserError } from "../errors.ts";
 import type { TraceRequest } from "../traces/types.ts";
 import { computeKvBudget } from "./budget.ts";
 import { costInputs, stepCost, type CostInputs } from "./cost-model.ts";
-import { KVCacheManager } from "./kv-cache-manager.ts";
+import { kvLayout } from "../model/kv.ts";
+import { KVCacheCoordinator, kvCacheGroupSpecs } from "./kv-cache-coordinator.ts";
+import { KVCacheManager, type KvCacheAllocator } from "./kv-cache-manager.ts";
 import { MetricsCollector } from "./metrics.ts";
 import { Request } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -40,8 +42,9 @@ export interface EngineOptions {
 export class ServingEngine {
   readonly config: ServingConfig;
   readonly budget: KvBudget;
-  readonly scheduler: Scheduler;
-  readonly kvCacheManager: KVCacheManager;
+  readonly scheduler: Scheduler<KvCacheAllocator>;
+  /** `KVCacheManager` for one full-attention group (the fast path); `KVCacheCoordinator` with sliding windows. */
+  readonly kvCacheManager: KvCacheAllocator;
   private readonly cost: CostInputs;
   private readonly metrics = new MetricsCollector();
   private readonly emit: ((e: EngineEvent) => void) | null;
@@ -49,10 +52,12 @@ export class ServingEngine {
   private readonly records: RequestRecord[] | null;
   private readonly onRequestDone?: (r: RequestRecord) => void;
   private readonly checkInvariants: boolean;
-  /** Bytes of one engine block (all layers, all KV-cache groups). */
+  /** Bytes of one engine block: one page for each layer of a KV-cache group (vLLM shares one pool over the groups). */
   private readonly engineBlockBytes: number;
 
   private pendingCached: EngineEvent[] = [];
+  /** Blocks sliding-window groups dropped this step (emitted with the preemption frees). */
+  private pendingSkipped: EngineEvent[] = [];
   private pending: TraceRequest[] = [];
   private pendingHead = 0;
   private lastPushedArrival = Number.NEGATIVE_INFINITY;
@@ -70,13 +75,27 @@ export class ServingEngine {
     this.config = config;
     this.budget = computeKvBudget(config);
     this.cost = costInputs(config);
-    this.kvCacheManager = new KVCacheManager(
-      this.budget.engineNumBlocks,
-      config.blockSize,
-      config.maxModelLen,
-      config.enablePrefixCaching,
-      config.freeQueueOrder,
+    const groups = kvCacheGroupSpecs(
+      config.model,
+      kvLayout(config.model, { kvCacheDtype: config.kvCacheDtype, modelDtype: config.dtype, tensorParallelSize: config.tensorParallelSize }),
     );
+    this.kvCacheManager =
+      groups.length === 1 && groups[0].kind === "full_attention"
+        ? new KVCacheManager(
+            this.budget.engineNumBlocks,
+            config.blockSize,
+            config.maxModelLen,
+            config.enablePrefixCaching,
+            config.freeQueueOrder,
+          )
+        : new KVCacheCoordinator(
+            this.budget.engineNumBlocks,
+            groups,
+            config.blockSize,
+            config.maxModelLen,
+            config.enablePrefixCaching,
+            config.freeQueueOrder,
+          );
     this.scheduler = new Scheduler(
       {
         maxNumSeqs: config.maxNumSeqs,
@@ -88,7 +107,7 @@ export class ServingEngine {
       },
       this.kvCacheManager,
     );
-    this.engineBlockBytes = this.budget.blockBytes * this.budget.kvCacheGroups;
+    this.engineBlockBytes = this.budget.blockBytes;
     this.emit = opts.onEvent ?? null;
     const d = opts.detail ?? {};
     this.detail = {
@@ -104,6 +123,9 @@ export class ServingEngine {
       // held back so a step's block events read in causal order: freed → evicted → touched → allocated → cached
       this.kvCacheManager.onCached = (req, first, blockIds) =>
         this.pendingCached.push({ type: "blocks_cached", t: this.now, reqId: req.reqId, blockIds, firstBlockIndex: first });
+      if (this.kvCacheManager instanceof KVCacheCoordinator)
+        this.kvCacheManager.onSkippedFreed = (req, blockIds) =>
+          this.pendingSkipped.push({ type: "blocks_freed", t: this.now, reqId: req.reqId, blockIds });
     }
     this.records = opts.keepRecords === false ? null : [];
     this.onRequestDone = opts.onRequestDone;
@@ -220,6 +242,8 @@ export class ServingEngine {
     }
     if (e && this.detail.blocks) {
       for (const [req, blocks] of out.freedByPreemption!) e({ type: "blocks_freed", t: start, reqId: req.reqId, blockIds: blocks });
+      for (const f of this.pendingSkipped) e(f);
+      this.pendingSkipped = [];
       const evicted = this.kvCacheManager.blockPool.takeEvicted();
       if (evicted.length > 0) e({ type: "blocks_evicted", t: start, blockIds: evicted });
       for (const a of out.admitted)
@@ -363,7 +387,8 @@ export class ServingEngine {
     const owner = new Int32Array(n).fill(-1);
     state[0] = 3;
     for (let b = 1; b < n; b++) state[b] = pool.refCnt[b] > 0 ? 1 : pool.blockHash[b] !== -1 ? 2 : 0;
-    for (const r of this.scheduler.running) for (const b of r.blockIds) if (owner[b] < 0) owner[b] = r.reqId;
+    for (const r of this.scheduler.running)
+      for (const b of this.kvCacheManager.blocksOf(r)) if (owner[b] < 0) owner[b] = r.reqId;
     return { state, owner };
   }
 

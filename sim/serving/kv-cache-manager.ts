@@ -10,6 +10,37 @@ export interface PrefixCacheStats {
   hits: number;
 }
 
+/** A prefix-cache hit: the reusable blocks (never the null block) and the tokens they cover. */
+export interface ComputedBlocks {
+  blocks: number[];
+  numTokens: number;
+}
+
+/**
+ * What the scheduler and engine need from KV allocation. Two implementations: `KVCacheManager` (one
+ * full-attention block table per request — almost every model, and the fast path) and `KVCacheCoordinator`
+ * (`kv-cache-coordinator.ts`: several KV-cache groups, sliding windows).
+ */
+export interface KvCacheAllocator {
+  readonly blockPool: BlockPool;
+  readonly stats: PrefixCacheStats;
+  readonly usage: number;
+  /** When false, allocations return an empty array on success instead of the new block ids (hot path). */
+  returnNewBlockIds: boolean;
+  /** Called with blocks as they are cached: block-table position of the first (= hash-chain position), the ids. */
+  onCached: ((req: Request, firstBlockIndex: number, blockIds: number[]) => void) | null;
+  getComputedBlocks(req: Request): ComputedBlocks;
+  recordPrefixLookup(req: Request, hitTokens: number): void;
+  /** Slots for a running request's next tokens; null when the pool is short. */
+  allocateSlots(req: Request, numNewTokens: number): number[] | null;
+  /** Slots for a waiting request admitted with prefix hit `hit` (from `getComputedBlocks`). */
+  allocateSlotsForHit(req: Request, numNewTokens: number, hit: ComputedBlocks): number[] | null;
+  /** Frees every block of the request; returns their ids in free order. */
+  free(req: Request, preempted?: boolean): number[];
+  /** The request's blocks (no null block). */
+  blocksOf(req: Request): readonly number[];
+}
+
 /**
  * Per-request block tables over one shared pool, with prefix caching (vLLM `KVCacheManager` +
  * `FullAttentionManager`, single KV-cache group: every attention layer shares one block table).
@@ -17,7 +48,7 @@ export interface PrefixCacheStats {
  * Blocks are allocated lazily as tokens are scheduled — a decode step takes a new block only when it crosses a block
  * boundary — and never reserved for future output, which is why running out mid-decode forces preemption.
  */
-export class KVCacheManager {
+export class KVCacheManager implements KvCacheAllocator {
   readonly blockPool: BlockPool;
   readonly stats: PrefixCacheStats = { queries: 0, hits: 0 };
   /** When false, `allocateSlots` returns an empty array on success instead of the new block ids (hot path). */
@@ -43,7 +74,7 @@ export class KVCacheManager {
    * vLLM `get_computed_blocks`: the longest run of leading full blocks already cached. At most numTokens − 1 tokens
    * can hit ("we must recompute the last token to obtain logits"), floored to whole blocks. Does not take references.
    */
-  getComputedBlocks(req: Request): { blocks: number[]; numTokens: number } {
+  getComputedBlocks(req: Request): ComputedBlocks {
     if (!this.enableCaching) return { blocks: [], numTokens: 0 };
     const maxHitBlocks = Math.floor((req.numTokens - 1) / this.blockSize);
     const blocks: number[] = [];
@@ -107,6 +138,14 @@ export class KVCacheManager {
       if (full > req.numCachedBlocks) this.cacheBlocks(req, full * bs);
     }
     return newBlocks;
+  }
+
+  allocateSlotsForHit(req: Request, numNewTokens: number, hit: ComputedBlocks): number[] | null {
+    return this.allocateSlots(req, numNewTokens, hit.blocks);
+  }
+
+  blocksOf(req: Request): readonly number[] {
+    return req.blockIds;
   }
 
   /** vLLM `cache_blocks`: hash and publish the request's newly full blocks (generated tokens included). */

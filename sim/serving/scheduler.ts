@@ -1,4 +1,4 @@
-import { KVCacheManager } from "./kv-cache-manager.ts";
+import type { KVCacheManager, KvCacheAllocator } from "./kv-cache-manager.ts";
 import type { Request } from "./request.ts";
 import { createRequestQueue, type RequestQueue } from "./request-queue.ts";
 import type { SchedulingPolicy } from "./types.ts";
@@ -62,7 +62,7 @@ export interface StepResult {
  * block allocation fails; then — only if nothing was preempted this step — waiting requests in queue order with
  * head-of-line blocking: the first that does not fit stops admission.
  */
-export class Scheduler {
+export class Scheduler<K extends KvCacheAllocator = KVCacheManager> {
   readonly waiting: RequestQueue;
   running: Request[] = [];
   numPreemptions = 0;
@@ -74,7 +74,7 @@ export class Scheduler {
 
   constructor(
     readonly config: SchedulerConfig,
-    readonly kvCacheManager: KVCacheManager,
+    readonly kvCacheManager: K,
   ) {
     this.waiting = createRequestQueue(config.schedulingPolicy);
   }
@@ -153,7 +153,7 @@ export class Scheduler {
           continue;
         }
         numNew = Math.min(numNew, tokenBudget);
-        const newBlocks = kv.allocateSlots(req, numNew, hit.blocks);
+        const newBlocks = kv.allocateSlotsForHit(req, numNew, hit);
         if (newBlocks === null) break; // head-of-line blocking
         this.waiting.pop();
         const resumed = req.numPreemptions > 0;

@@ -86,7 +86,10 @@ export interface KvBudget {
   blockSize: number;
   /** KV-cache groups sharing the pool (vLLM hybrid allocator: 2 for Gemma-2/gpt-oss sliding+full, else 1). */
   kvCacheGroups: number;
-  /** Blocks the engine simulates: numGpuBlocks ÷ kvCacheGroups (each token takes a block slot in every group). */
+  /**
+   * Blocks the engine simulates: all numGpuBlocks (the null block included). The KV-cache groups share them, each
+   * with its own block table per request (sim/serving/kv-cache-coordinator.ts), as vLLM's hybrid allocator does.
+   */
   engineNumBlocks: number;
   /** CUDA-graph memory (estimate) that must fit in the (1 − util) headroom, as 2025 vLLM captures graphs after sizing KV. */
   cudaGraphBytes: number;
