@@ -120,6 +120,13 @@ export interface MemorySnapshot {
 /**
  * The engine's event stream: what the server streams and the client draws. Times are simulated seconds.
  * Block-level events (allocate/touch/free/evict) are emitted only when the subscriber asks for them.
+ *
+ * KV-cache groups (sliding-window and hybrid models, kv-cache-coordinator.ts): a request's block events list its
+ * blocks of every group (group by group, each physical block once, never the null block 0). `blocks_cached` is sent
+ * once per group with newly full blocks; its `firstBlockIndex` is the position of the first block in that group's
+ * table, which is the hash-chain position in every group (all groups index the same token blocks). Blocks a sliding
+ * group drops outside its window are a `blocks_freed` for the still-running request, at the start of the step that
+ * drops them (after any preemption frees, before evictions).
  */
 export type EngineEvent =
   | { type: "arrival"; t: number; reqId: number; promptTokens: number; outputTokens: number }

@@ -1,0 +1,102 @@
+/**
+ * The client's copy of the engine state on hybrid and sliding-window models (kv-cache-coordinator.ts), checked
+ * against the engine itself as test/e2e/client-state.test.ts does for a full-attention model: a replay with per-block
+ * events is fed, one engine step per frame, through the Serve view's `ServeStore`, and after every step the client's
+ * block map must equal `engine.blockStates()` block for block. Here a request's blocks come from two KV-cache groups
+ * sharing one pool, and the sliding group frees blocks outside its window while the request runs (reported as
+ * `blocks_freed`); the pool is small enough to preempt and evict, and a shared system prompt gives prefix hits in both
+ * groups.
+ */
+import { describe, expect, it } from "vitest";
+import { ServingEngine } from "../../sim/serving/engine.ts";
+import { resolveServingConfig, type ServingConfigInput } from "../../sim/serving/config.ts";
+import { KVCacheCoordinator } from "../../sim/serving/kv-cache-coordinator.ts";
+import { synthesize } from "../../sim/traces/synth.ts";
+import type { EngineEvent } from "../../sim/serving/types.ts";
+import type { FrameMessage } from "../../server/protocol.ts";
+import { ServeStore } from "../../client/src/data/serve-store.ts";
+import { GiB } from "../../sim/units.ts";
+
+function frameOf(seq: number, events: EngineEvent[], t0: number, t1: number): FrameMessage {
+  const count = (type: string) => events.filter((e) => e.type === type).length;
+  return {
+    type: "frame", seq, t0, t1, snapshots: [], droppedSamples: 0, events,
+    counts: {
+      steps: count("step"), arrivals: count("arrival"), admitted: count("admitted"), finished: count("finished"),
+      rejected: count("rejected"), preemptions: count("preempted"),
+      evictedBlocks: events.reduce((s, e) => s + (e.type === "blocks_evicted" ? e.blockIds.length : 0), 0),
+    },
+  };
+}
+
+function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
+  const config = resolveServingConfig({ gpu: "H100-SXM-80GB", kvCacheMemoryBytes: 8 * GiB, numGpuBlocksOverride: numBlocks, ...input });
+  const trace = synthesize({
+    numRequests: 120, requestRate: 30, seed: 7, systemPromptTokens: 256, numSystemPrompts: 3,
+    promptLen: { kind: "uniform", min: 40, max: 700 }, outputLen: { kind: "uniform", min: 8, max: 300 },
+  });
+  let events: EngineEvent[] = [];
+  const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
+  engine.addRequests(trace);
+  engine.endTrace();
+  const store = new ServeStore();
+  store.apply({
+    type: "hello", protocolVersion: 1, runId: "hybrid", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
+    detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
+    facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
+  });
+  const seen = { steps: 0, mismatches: 0, cachedFree: false, eviction: false, windowFrees: 0, nullInEvents: 0 };
+  let seq = 0;
+  const finishedIds = new Set<number>();
+  while (engine.step()) {
+    for (const e of events) {
+      if (e.type === "finished") finishedIds.add(e.reqId);
+      if ("blockIds" in e && e.blockIds.includes(0)) seen.nullInEvents++;
+    }
+    // a blocks_freed at the step's start for a request that neither finished nor was preempted: a window drop
+    const preempted = new Set(events.filter((e) => e.type === "preempted").map((e) => e.reqId));
+    seen.windowFrees += events.filter((e) => e.type === "blocks_freed" && !preempted.has(e.reqId) && !finishedIds.has(e.reqId)).length;
+    store.apply(frameOf(seq++, events, events.length ? events[0].t : engine.now, engine.now));
+    seen.eviction ||= events.some((e) => e.type === "blocks_evicted");
+    events = [];
+    seen.steps++;
+    const truth = engine.blockStates().state;
+    for (let b = 0; b < truth.length; b++) if (store.blocks.state[b] !== truth[b]) seen.mismatches++;
+    const snap = engine.snapshot();
+    const c = store.blocks.counts();
+    expect([c.used, c.cachedFree, c.free]).toEqual([snap.numUsedBlocks, snap.numCachedFreeBlocks, snap.numFreeBlocks]);
+    seen.cachedFree ||= c.cachedFree > 0;
+    (engine.kvCacheManager as KVCacheCoordinator).checkInvariants(engine.scheduler.running);
+  }
+  return { engine, store, seen };
+}
+
+describe("ServeStore against the engine, KV-cache groups", () => {
+  for (const [model, numBlocks] of [["openai/gpt-oss-120b", 240], ["google/gemma-2-9b", 240], ["mistralai/Mistral-7B-v0.1", 140]] as const)
+    it(`${model}: the exact block map, TTFTs and preemptions from the event stream (${numBlocks} blocks)`, () => {
+      const { engine, store, seen } = replayThroughStore(
+        { model, maxModelLen: 1024, maxNumSeqs: 16, maxNumBatchedTokens: 512, seed: 1 },
+        numBlocks,
+      );
+      expect(engine.kvCacheManager).toBeInstanceOf(KVCacheCoordinator);
+      expect(store.blocks.n).toBe(numBlocks);
+      expect(seen.mismatches).toBe(0);
+      expect(seen.nullInEvents).toBe(0);
+      const summary = engine.summary();
+      // the workload exercised every path: window drops (gpt-oss's 128-token window; Gemma-2's and Mistral's 4096
+      // tokens are longer than any request here, so nothing leaves their window), prefix hits, cached-free blocks,
+      // evictions, preemptions
+      expect(seen.steps).toBeGreaterThan(100);
+      if (model === "openai/gpt-oss-120b") expect(seen.windowFrees).toBeGreaterThan(100);
+      else expect(seen.windowFrees).toBe(0);
+      expect(seen.cachedFree).toBe(true);
+      expect(seen.eviction).toBe(true);
+      expect(summary.preemptions).toBeGreaterThan(0);
+      expect(summary.prefixCacheHitTokens).toBeGreaterThan(0);
+      const records = engine.requestRecords().filter((r) => r.firstTokenTime !== null);
+      const ttftByEngine = records.map((r) => r.firstTokenTime! - r.arrival).sort((a, b) => a - b);
+      expect([...store.requests.ttfts].sort((a, b) => a - b)).toEqual(ttftByEngine);
+      expect(store.requests.preemptions).toBe(summary.preemptions);
+      expect(store.requests.finishedCount).toBe(summary.completed);
+    });
+});
