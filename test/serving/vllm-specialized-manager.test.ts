@@ -13,6 +13,8 @@
  *   test_get_num_blocks_to_allocate            → "test_get_num_blocks_to_allocate"
  *   test_prefill_hybrid_model (test_prefix_caching.py) → "test_prefill_hybrid_model" (+ the free-queue order after
  *                                                both requests are freed)
+ *   test_cache_blocks_multi_group (test_prefix_caching.py) → "test_cache_blocks_multi_group" (the simulator's block ids
+ *                                                differ: one block holds one (hash, group) entry, so each group gets its own)
  *   (allocate_slots' all-groups check, kv_cache_manager.py)  → "allocate_slots checks every group before allocating"
  *
  * Skipped:
@@ -25,6 +27,7 @@ import { describe, expect, it } from "vitest";
 import { BlockPool } from "../../sim/serving/block-pool.ts";
 import { KVCacheCoordinator } from "../../sim/serving/kv-cache-coordinator.ts";
 import {
+  FullAttentionManager,
   groupBlockHash,
   NULL_BLOCK,
   SlidingWindowManager,
@@ -227,5 +230,32 @@ describe("test_prefill_hybrid_model: full + 2 sliding groups (window 32), block 
     expect(kv.blockPool.getNumFreeBlocks()).toBe(2);
     expect(tables(kv, req1)).toEqual([[], [], []]);
     kv.checkInvariants([req0, req1]);
+  });
+});
+
+describe("test_cache_blocks_multi_group: block size 4, 14 tokens (3 full blocks)", () => {
+  it("caches per (hash, group): a lookup over several groups hits only where every group does", () => {
+    const pool = new BlockPool(10, true);
+    const req = makeRequest(0, { promptTokens: 14, hashIds: [0, 1, 2, 3] }, 4);
+    const group0 = new FullAttentionManager(pool, 4, 0, true);
+    const group1 = new FullAttentionManager(pool, 4, 1, true);
+    // group 0 caches 2 full blocks (ids 1, 2), group 1 caches 3 (ids 3, 4, 5)
+    pool.touch([1, 2, 3, 4, 5]);
+    group0.reqToBlocks.set(req, [1, 2]);
+    group0.numCachedBlock.set(req, 0);
+    group0.cacheBlocks(req, 8, null);
+    group1.reqToBlocks.set(req, [3, 4, 5]);
+    group1.numCachedBlock.set(req, 0);
+    group1.cacheBlocks(req, 12, null);
+    expect(pool.numCachedBlocks).toBe(5);
+    // block hash 0 and 1: hit for groups 0 and 1; block hash 2: hit for group 1 only
+    expect(group0.findLongestCacheHit(req.blockHashes, 12, [0])).toEqual([[1, 2]]);
+    expect(group1.findLongestCacheHit(req.blockHashes, 12, [1])).toEqual([[3, 4, 5]]);
+    expect(group0.findLongestCacheHit(req.blockHashes, 12, [0, 1])).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(pool.getCachedBlock(groupBlockHash(req.blockHashes.get(2), 0))).toBe(-1);
+    expect(pool.getCachedBlock(groupBlockHash(req.blockHashes.get(2), 1))).toBe(5);
   });
 });
