@@ -137,3 +137,17 @@ describe("memory snapshots of a hybrid replay", () => {
     expect(engine.summary().preemptions).toBeGreaterThan(0);
   });
 });
+
+describe("the pool must hold one max_model_len request as the groups hold it", () => {
+  const budgetOf = (input: ServingConfigInput) => new ServingEngine(resolveServingConfig(input)).budget;
+  it("Mistral-7B (window 4096), L 16384, 2048-token steps: ⌈(4095 + 2048)/16⌉ + 1 = 385 blocks, plus the null block", () => {
+    const m = { model: "mistralai/Mistral-7B-v0.1", gpu: "H100-SXM-80GB", maxModelLen: 16384, maxNumBatchedTokens: 2048 };
+    expect(() => budgetOf({ ...m, numGpuBlocksOverride: 385 })).toThrow(/385 KV blocks cannot hold one 16384-token request \(385 blocks/);
+    expect(budgetOf({ ...m, numGpuBlocksOverride: 386 }).engineNumBlocks).toBe(386);
+  });
+  it("gpt-oss-120b, L 8192: 512 full-attention blocks + min(512, ⌈(127 + 8192)/16⌉ + 1) sliding = 1024, plus the null block", () => {
+    const m = { model: "openai/gpt-oss-120b", gpu: "H100-SXM-80GB", maxModelLen: 8192, maxNumBatchedTokens: 8192, kvCacheMemoryBytes: 64 * GiB };
+    expect(() => budgetOf({ ...m, numGpuBlocksOverride: 1024 })).toThrow(/1024 blocks of 16 tokens over 2 KV-cache groups/);
+    expect(budgetOf({ ...m, numGpuBlocksOverride: 1025 }).engineNumBlocks).toBe(1025);
+  });
+});
