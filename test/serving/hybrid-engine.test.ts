@@ -151,3 +151,36 @@ describe("the pool must hold one max_model_len request as the groups hold it", (
     expect(budgetOf({ ...m, numGpuBlocksOverride: 1025 }).engineNumBlocks).toBe(1025);
   });
 });
+
+describe("a Gemma-3-style model (5 sliding layers per full one, window 512): six groups share the pool", () => {
+  it("one 8000-token request holds 666 blocks on its first decode, where a full-length table per group held 3006", () => {
+    // gemma-2-9b's shapes with Gemma-3's pattern: 42 layers, (S S S S S F) × 7 → 35 sliding + 7 full → groups of
+    // 7 layers: 5 sliding groups, 1 full. Prompt 8000 in 2048-token chunks; blocks held after each step
+    // (full + 5 × sliding; a sliding group frees the blocks before ⌊(c − 511)/16⌋ first):
+    //   c=0:    128 + 5 × 128                                         = 768
+    //   c=2048: 256 + 5 × (256 − ⌊1537/16⌋ = 256 − 96 = 160)            = 1056
+    //   c=4096: 384 + 5 × (384 − ⌊3585/16⌋ = 384 − 224 = 160)           = 1184
+    //   c=6144: 500 + 5 × (500 − ⌊5633/16⌋ = 500 − 352 = 148)           = 1240 (prompt done)
+    //   c=8000: 501 + 5 × (501 − ⌊7489/16⌋ = 501 − 468 = 33)            = 666
+    // One engine block per token block for all six groups (the old accounting) is 501 × 6 = 3006 pool blocks: 4.5×;
+    // the ratio tends to 6 as the context grows past the window.
+    const base = resolveModel("google/gemma-2-9b");
+    const layerTypes = Array.from({ length: 42 }, (_, i) => (i % 6 === 5 ? "full_attention" : "sliding_attention"));
+    const model = { ...base, name: "gemma-3-style", slidingWindow: 512, layerTypes };
+    const held: number[] = [];
+    const engine = run(
+      { model, gpu: "H100-SXM-80GB", maxModelLen: 8192, maxNumBatchedTokens: 2048, stepTimeS: 1, kvCacheMemoryBytes: 8 * GiB },
+      [{ arrival: 0, promptTokens: 8000, outputTokens: 10 }],
+      (e) => {
+        held.push(e.snapshot().numUsedBlocks);
+        if (e.kvCacheManager instanceof KVCacheCoordinator) e.kvCacheManager.checkInvariants(e.scheduler.running);
+      },
+    );
+    expect(engine.budget.kvCacheGroups).toBe(6);
+    expect((engine.kvCacheManager as KVCacheCoordinator).groupSpecs.map((g) => g.kind)).toEqual([
+      ...Array(5).fill("sliding_window"),
+      "full_attention",
+    ]);
+    expect(held.slice(0, 5)).toEqual([768, 1056, 1184, 1240, 666]);
+  });
+});
