@@ -49,8 +49,10 @@ const NO_HIT: GroupedComputedBlocks = Object.freeze({ blocks: [], numTokens: 0, 
  * Why groups share one pool: one physical block holds one page for each of a group's `groupSize` layers, whichever
  * group uses it, so a sliding group's freed blocks serve the full group's growth (vLLM's hybrid allocator).
  *
- * Invariants: COORD-1 a request's tables in every group have the same length (they index the same token blocks);
- * COORD-2 `allocateSlots` takes nothing unless the blocks of every group fit (checked against the free queue first).
+ * Invariants: COORD-1 a request's tables in every group have the same length (they index the same token blocks) and
+ * the same number of cached blocks; COORD-2 `allocateSlots` takes nothing unless the blocks of every group fit
+ * (checked against the free queue first); COORD-3 the sliding groups (one window) have null blocks at the same
+ * positions.
  */
 export class KVCacheCoordinator implements KvCacheAllocator {
   readonly blockPool: BlockPool;
@@ -62,6 +64,8 @@ export class KVCacheCoordinator implements KvCacheAllocator {
   onSkippedFreed: ((req: Request, blockIds: number[]) => void) | null = null;
   private readonly fullGroupIds: number[] = [];
   private readonly otherGroupIds: number[] = [];
+  /** The first sliding group's manager (all sliding groups share one window), for the decode fast path. */
+  private readonly firstSliding: SlidingWindowManager | null;
 
   constructor(
     numGpuBlocks: number,
@@ -82,6 +86,7 @@ export class KVCacheCoordinator implements KvCacheAllocator {
     // vLLM `verify_and_split_kv_cache_groups`: one other kind (one window) beside full attention
     const windows = new Set(groupSpecs.filter((g) => g.kind === "sliding_window").map((g) => g.slidingWindow));
     if (windows.size > 1) throw new Error("KVCacheCoordinator supports one sliding window beside full attention");
+    this.firstSliding = (this.managers.find((m) => m instanceof SlidingWindowManager) as SlidingWindowManager) ?? null;
   }
 
   get usage(): number {
@@ -132,7 +137,34 @@ export class KVCacheCoordinator implements KvCacheAllocator {
   }
 
   allocateSlots(req: Request, numNewTokens: number): number[] | null {
+    if (this.nothingToDo(req, numNewTokens)) return NONE as number[];
     return this.allocateSlotsForHit(req, numNewTokens, NO_HIT);
+  }
+
+  /**
+   * The decode fast path (most steps of a running request): true when `allocateSlotsForHit` would change nothing —
+   * the new tokens fit in the blocks held, no block became full, and no sliding group has a block to drop. By
+   * COORD-1 the first group's table and cached count stand for every group's, and by COORD-3 the first sliding group's
+   * nulls stand for every sliding group's.
+   */
+  private nothingToDo(req: Request, numNewTokens: number): boolean {
+    const m0 = this.managers[0];
+    const table = m0.reqToBlocks.get(req);
+    if (!table) return false;
+    const bs = this.blockSize;
+    const c = req.numComputedTokens;
+    if (Math.min(c + numNewTokens, this.maxModelLen) > table.length * bs) return false;
+    if (this.enableCaching && Math.floor(Math.min(c + numNewTokens, req.numTokens) / bs) > (m0.numCachedBlock.get(req) ?? 0))
+      return false;
+    const sw = this.firstSliding;
+    if (sw !== null) {
+      const lastUsefulBlock = Math.floor((c - sw.slidingWindow + 1) / bs);
+      if (lastUsefulBlock > 0) {
+        const t = sw === m0 ? table : sw.reqToBlocks.get(req);
+        if (!t || t[Math.min(lastUsefulBlock, t.length) - 1] !== NULL_BLOCK) return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -198,15 +230,28 @@ export class KVCacheCoordinator implements KvCacheAllocator {
     return this.managers[g].reqToBlocks.get(req) ?? NONE;
   }
 
-  /** COORD-1 and the pool's INV-1/INV-4. */
+  /** COORD-1, COORD-3, SWA-1, SWA-2 and the pool's INV-1/INV-4. */
   checkInvariants(requests: Iterable<Request>): void {
     this.blockPool.checkInvariants();
     if (this.blockPool.refCnt[NULL_BLOCK] !== 0) throw new Error("INV: SWA-2 the null block was referenced");
     for (const r of requests) {
-      const len = this.managers[0].reqToBlocks.get(r)?.length ?? 0;
-      for (const m of this.managers)
-        if ((m.reqToBlocks.get(r)?.length ?? 0) !== len)
-          throw new Error(`INV: COORD-1 request ${r.reqId} has tables of different lengths`);
+      const m0 = this.managers[0];
+      const len = m0.reqToBlocks.get(r)?.length ?? 0;
+      const cached = m0.numCachedBlock.get(r);
+      let nulls = -1;
+      for (const m of this.managers) {
+        const t = m.reqToBlocks.get(r) ?? NONE;
+        if (t.length !== len || m.numCachedBlock.get(r) !== cached)
+          throw new Error(`INV: COORD-1 request ${r.reqId}: group ${m.kvCacheGroupId} differs in table length or cached blocks`);
+        let lead = 0;
+        while (lead < t.length && t[lead] === NULL_BLOCK) lead++;
+        for (let i = lead; i < t.length; i++)
+          if (t[i] === NULL_BLOCK) throw new Error(`INV: SWA-1 request ${r.reqId}: a null block after a live one`);
+        if (m instanceof SlidingWindowManager) {
+          if (nulls >= 0 && lead !== nulls) throw new Error(`INV: COORD-3 request ${r.reqId}: sliding groups differ`);
+          nulls = lead;
+        } else if (lead > 0) throw new Error(`INV: request ${r.reqId}: a full-attention group holds null blocks`);
+      }
     }
   }
 }
