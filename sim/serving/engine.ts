@@ -286,7 +286,7 @@ export class ServingEngine {
     }
     if (!empty) this.metrics.onStep(start, end, this.kvCacheManager.usage, sched.running.length + result.finished.length, sched.waiting.length);
     if (e && this.detail.memory) e({ type: "memory", t: end, snapshot: this.snapshot() });
-    if (this.checkInvariants) this.kvCacheManager.blockPool.checkInvariants();
+    if (this.checkInvariants) this.kvCacheManager.checkInvariants(sched.running);
     return true;
   }
 

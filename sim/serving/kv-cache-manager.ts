@@ -39,6 +39,8 @@ export interface KvCacheAllocator {
   free(req: Request, preempted?: boolean): number[];
   /** The request's blocks (no null block). */
   blocksOf(req: Request): readonly number[];
+  /** Checks the pool's invariants and the block tables of `running` (tests and debug runs). */
+  checkInvariants(running: Iterable<Request>): void;
 }
 
 /**
@@ -146,6 +148,10 @@ export class KVCacheManager implements KvCacheAllocator {
 
   blocksOf(req: Request): readonly number[] {
     return req.blockIds;
+  }
+
+  checkInvariants(): void {
+    this.blockPool.checkInvariants();
   }
 
   /** vLLM `cache_blocks`: hash and publish the request's newly full blocks (generated tokens included). */
