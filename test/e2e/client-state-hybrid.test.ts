@@ -13,8 +13,9 @@ import { resolveServingConfig, type ServingConfigInput } from "../../sim/serving
 import { KVCacheCoordinator } from "../../sim/serving/kv-cache-coordinator.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
-import type { FrameMessage } from "../../server/protocol.ts";
+import type { FrameMessage, HelloMessage } from "../../server/protocol.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
+import { slimMessage, ScheduleFilter } from "../../client/src/data/frame-pack.ts";
 import { GiB } from "../../sim/units.ts";
 
 function frameOf(seq: number, events: EngineEvent[], t0: number, t1: number): FrameMessage {
@@ -99,4 +100,45 @@ describe("ServeStore against the engine, KV-cache groups", () => {
       expect(store.requests.preemptions).toBe(summary.preemptions);
       expect(store.requests.finishedCount).toBe(summary.completed);
     });
+});
+
+describe("the stream worker's slimmed frames on a hybrid model", () => {
+  it("give the same block map as the full frames and the engine (gpt-oss-120b, window drops, 5 steps per frame)", () => {
+    const config = resolveServingConfig({
+      model: "openai/gpt-oss-120b", gpu: "H100-SXM-80GB", kvCacheMemoryBytes: 8 * GiB, numGpuBlocksOverride: 200,
+      maxModelLen: 1024, maxNumSeqs: 24, maxNumBatchedTokens: 256, seed: 3,
+    });
+    const trace = synthesize({
+      numRequests: 100, requestRate: 60, seed: 11, systemPromptTokens: 192, numSystemPrompts: 2,
+      promptLen: { kind: "uniform", min: 30, max: 500 }, outputLen: { kind: "uniform", min: 4, max: 200 },
+    });
+    let events: EngineEvent[] = [];
+    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
+    engine.addRequests(trace);
+    engine.endTrace();
+    const hello: HelloMessage = {
+      type: "hello", protocolVersion: 1, runId: "slim-hybrid", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
+      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
+      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
+    };
+    const full = new ServeStore();
+    const slim = new ServeStore();
+    full.apply(hello, 0);
+    slim.apply(hello, 0);
+    const filter = new ScheduleFilter();
+    let seq = 0, stepsPerFrame = 0, frames = 0;
+    const flush = () => {
+      const frame = frameOf(seq++, events, events.length ? events[0].t : engine.now, engine.now);
+      events = [];
+      full.apply(frame, seq);
+      slim.apply(structuredClone(slimMessage(frame, filter)), seq);
+      frames++;
+      expect(slim.blocks.state).toEqual(Uint8Array.from(engine.blockStates().state));
+    };
+    while (engine.step()) if (++stepsPerFrame % 5 === 0) flush();
+    flush();
+    expect(frames).toBeGreaterThan(20);
+    expect(engine.summary().preemptions).toBeGreaterThan(0);
+    for (const k of ["state", "owner", "refCnt", "chainPos", "hashed"] as const) expect(slim.blocks[k]).toEqual(full.blocks[k]);
+  });
 });
