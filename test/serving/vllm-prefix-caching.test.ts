@@ -22,13 +22,18 @@
  *                                                         BlockPool rather than a separate BlockHashToBlockMap)
  *   test_kv_cache_events (stored/removed part)         → "test_kv_cache_events" via `onCached` / `takeEvicted`
  *
+ * Ported elsewhere: test_prefill_hybrid_model and test_cache_blocks_multi_group (mid-2025 versions) are in
+ *   vllm-specialized-manager.test.ts, beside the sliding-window manager they exercise.
+ *
  * Skipped (the model lacks the feature):
- *   test_prefill_hybrid_model*, test_prefill_hybrid_model_combinations*, *_mamba_*, test_different_block_size,
+ *   test_prefill_hybrid_model_combinations*, *_mamba_*, test_different_block_size,
  *   test_hybrid_cache_blocks_*, test_hybrid_local_kv_retention_*, test_swa_*, test_pure_swa_*,
- *   test_mamba_reachable_block_mask_*, test_can_fit_full_sequence_*, test_cache_blocks_multi_group,
+ *   test_mamba_reachable_block_mask_*, test_can_fit_full_sequence_*,
  *   test_block_stored_event_group_idx*, test_block_removed_event_group_idx, test_null_parent_block_hash
- *                                                    — sliding-window / hybrid / Mamba managers and KV-cache groups
- *                                                      (the simulator has one full-attention block table)
+ *                                                    — later upstream additions for what the mid-2025 model
+ *                                                      lacks (Mamba groups, mixed block sizes, retention, per-group
+ *                                                      KV events); the test_swa_* cases were not re-checked against
+ *                                                      the v0.10 sliding-window rules
  *   test_prefill_plp                                 — prompt logprobs
  *   test_mm_prefix_caching                           — multimodal extra keys
  *   test_cache_key_salting                           — cache_salt extra keys
