@@ -142,3 +142,45 @@ describe("the stream worker's slimmed frames on a hybrid model", () => {
     for (const k of ["state", "owner", "refCnt", "chainPos", "hashed"] as const) expect(slim.blocks[k]).toEqual(full.blocks[k]);
   });
 });
+
+describe("chain positions through sliding-window drops", () => {
+  it("Phi-3-mini (one sliding group, 2047-token window): every held block's hover position is its engine table index", () => {
+    // Prompts of 2,300–3,000 tokens pass the 2047-token window during prefill, so the engine drops blocks (null in
+    // its table) while the request runs; the client must keep the later blocks at their own positions.
+    const config = resolveServingConfig({
+      model: "microsoft/Phi-3-mini-4k-instruct", gpu: "H100-SXM-80GB", kvCacheMemoryBytes: 8 * GiB,
+      numGpuBlocksOverride: 900, maxModelLen: 4096, maxNumSeqs: 8, maxNumBatchedTokens: 512, seed: 2,
+    });
+    const trace = synthesize({
+      numRequests: 12, requestRate: 4, seed: 5,
+      promptLen: { kind: "uniform", min: 2300, max: 3000 }, outputLen: { kind: "uniform", min: 20, max: 200 },
+    });
+    let events: EngineEvent[] = [];
+    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
+    engine.addRequests(trace);
+    engine.endTrace();
+    const store = new ServeStore();
+    store.apply({
+      type: "hello", protocolVersion: 1, runId: "phi3", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
+      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
+      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
+    });
+    const coord = engine.kvCacheManager as KVCacheCoordinator;
+    let seq = 0, checked = 0, holes = 0, wrong = 0;
+    while (engine.step()) {
+      store.apply(frameOf(seq++, events, events.length ? events[0].t : engine.now, engine.now));
+      events = [];
+      for (const r of engine.scheduler.running) {
+        const table = coord.blockTable(r, 0);
+        table.forEach((b, i) => {
+          if (b === 0) return void holes++;
+          checked++;
+          if (store.blocks.chainPos[b] !== i) wrong++;
+        });
+      }
+    }
+    expect(holes).toBeGreaterThan(0); // blocks did leave the window
+    expect(checked).toBeGreaterThan(1000);
+    expect(wrong).toBe(0);
+  });
+});

@@ -37,8 +37,8 @@ export class BlockStateMap {
   how = new Uint8Array(0);
   flashAt = new Float64Array(0);
   flashKind = new Uint8Array(0);
-  /** Each request's block table (touched prefix blocks first, then its own), to place new blocks in the chain
-   *  and to release them when the engine reports them freed (on finish and on preemption). */
+  /** Each request's block table (touched prefix blocks first, then its own; -1 where a sliding window dropped a
+   *  block), to place new blocks in the chain and to release them when the engine reports them freed. */
   private tables = new Map<number, number[]>();
   /** Bumped on every change so views can skip redraws. */
   version = 0;
@@ -126,7 +126,7 @@ export class BlockStateMap {
     const table = this.table(reqId);
     const hits: number[] = [];
     for (const b of blockIds) if (b >= 0 && b < this.n) hits.push(b);
-    for (const b of table) if (this.owner[b] === reqId && this.chainPos[b] >= 0) this.chainPos[b] += hits.length;
+    for (const b of table) if (b >= 0 && this.owner[b] === reqId && this.chainPos[b] >= 0) this.chainPos[b] += hits.length;
     table.unshift(...hits);
     hits.forEach((b, i) => {
       this.state[b] = USED;
@@ -159,7 +159,24 @@ export class BlockStateMap {
       this.lastTouched[b] = t;
       this.mark(b);
     }
-    this.tables.delete(reqId);
+    this.release(reqId, blockIds);
+  }
+
+  /**
+   * Takes freed blocks out of a request's table. A request that finished or was preempted frees them all and its
+   * table goes; a sliding-window group frees the blocks that left the window while the request runs on, and those
+   * become holes (-1), as vLLM puts the null block there, so later blocks keep their chain positions.
+   */
+  private release(reqId: number, blockIds: BlockIds): void {
+    const table = this.tables.get(reqId);
+    if (!table) return;
+    const gone = new Set<number>(blockIds);
+    let live = 0;
+    for (let i = 0; i < table.length; i++) {
+      if (gone.has(table[i])) table[i] = -1;
+      else if (table[i] >= 0) live++;
+    }
+    if (live === 0) this.tables.delete(reqId);
   }
 
   private table(reqId: number): number[] {
