@@ -16,12 +16,11 @@ import { resolveGpu, listGpus } from "../../../sim/hardware/registry.ts";
 import { isUserError } from "../../../sim/errors.ts";
 import { formatGiB } from "../../../sim/units.ts";
 import { stackedArea, legendHtml } from "../charts/stacked-area.ts";
-import { tooltipTable } from "../charts/tooltip.ts";
 import { knobForm, type Knob, type KnobValue } from "../ui/knob-form.ts";
 import { html, $ } from "../ui/dom.ts";
 import { roleColors, okabeIto, trainingComponentColors } from "../ui/palette.ts";
 import { gib, exactBytes, esc, int, pct, num } from "../ui/format.ts";
-import { phaseBands } from "./train.ts";
+import { drawEventTimeline, fitsBadge, showPeak } from "./event-timeline.ts";
 import type { View } from "./view.ts";
 
 const RL_PHASE_COLORS: Record<string, string> = {
@@ -138,15 +137,9 @@ export function rlView(): View {
   function draw() {
     if (!last) return;
     const { report: r, config, colorBy } = last;
-    const peakEl = $(el, "#rl-peak");
-    peakEl.textContent = formatGiB(r.peakBytesPerGpu);
-    peakEl.title = exactBytes(r.peakBytesPerGpu);
-    peakEl.dataset.bytes = String(r.peakBytesPerGpu);
-    peakEl.classList.toggle("oom", !r.fits);
+    showPeak($(el, "#rl-peak"), r.peakBytesPerGpu, !r.fits);
     $(el, "#rl-peak-at").textContent = `in ${r.peakPhase}: ${r.peakEvent}`;
-    $(el, "#rl-verdict").innerHTML = r.fits
-      ? `<span class="badge state-running">fits (${gib(r.gpuMemoryBytes - r.peakBytesPerGpu)} free)</span>`
-      : `<span class="badge state-failed">OOM by ${gib(r.oomByBytes)}</span>`;
+    $(el, "#rl-verdict").innerHTML = fitsBadge(r.fits, r.gpuMemoryBytes - r.peakBytesPerGpu, r.oomByBytes);
     $(el, "#rl-facts").textContent = `${r.algorithm.toUpperCase()} · ${config.model.name} · ${r.numGpusTotal} × ${r.gpu} · ${r.placement}`;
     const art = articleBudget(config.algorithm, config);
     const flatPerGpu = (art.totalGB * 1e9) / Math.max(1, r.numGpusTotal);
@@ -179,35 +172,24 @@ export function rlView(): View {
     groups.forEach((g, i) => {
       const events = r.timeline.filter((e) => e.group === g);
       const keys = keysOf(events);
-      const peakIdx = events.reduce((b, e, j) => (e.total > events[b].total ? j : b), 0);
       const val = (e: RlTimelineEvent, k: string) => (colorBy === "component" ? (e.byComponent as Record<string, number>)[k] ?? 0 : e.byRole[k] ?? 0);
-      charts[i]
-        .keys(keys)
-        .x((e) => e.index)
-        .value(val)
-        .colors(colors)
-        .step(true)
-        .height(groups.length > 2 ? 220 : 300)
-        .xLabel("event of the iteration (index)")
-        .yLabel("memory per GPU (GiB)")
-        .title(`RL iteration memory timeline, group ${g}`)
-        .bands(phaseBands(events, (e) => e.phase, (e) => e.index, RL_PHASE_COLORS))
-        .refLines([
+      drawEventTimeline(charts[i], box.querySelectorAll<HTMLElement>(".chart")[i], {
+        events,
+        index: (e) => e.index,
+        total: (e) => e.total,
+        keys,
+        value: val,
+        colors,
+        phaseColors: RL_PHASE_COLORS,
+        height: groups.length > 2 ? 220 : 300,
+        xLabel: "event of the iteration (index)",
+        title: `RL iteration memory timeline, group ${g}`,
+        refLines: [
           { y: r.gpuMemoryBytes, label: `GPU ${gib(r.gpuMemoryBytes, 1)}`, color: okabeIto.vermillion },
           { y: flatPerGpu, label: `article ${gib(flatPerGpu, 1)}`, color: "var(--budget-line)", dash: "5,3" },
-        ])
-        .annotations(events.length ? [{ x: events[peakIdx].index, y: events[peakIdx].total, label: `peak ${formatGiB(events[peakIdx].total)}`, color: okabeIto.vermillion }] : [])
-        .yMax(Math.max(r.gpuMemoryBytes, flatPerGpu))
-        .xDomain(events.length ? [events[0].index, events[events.length - 1].index + 1] : null)
-        .data(events)
-        .hover((x) => {
-          const e = events.find((ev) => ev.index === Math.floor(x));
-          if (!e) return null;
-          const rows: [string, string, string?][] = keys.slice().reverse().map((k) => [k, `${gib(val(e, k), 3)}  ${exactBytes(val(e, k))}`, colors[k]]);
-          rows.push(["total", `${gib(e.total, 3)}  ${exactBytes(e.total)}`]);
-          return tooltipTable(`#${e.index} ${esc(e.phase)}: ${esc(e.label)}`, rows);
-        });
-      charts[i](box.querySelectorAll<HTMLElement>(".chart")[i]);
+        ],
+        yMax: Math.max(r.gpuMemoryBytes, flatPerGpu),
+      });
     });
     $(el, "#rl-roles").innerHTML =
       `<thead><tr><th>role</th><th>kind</th><th>group</th><th class="num">peak / GPU</th><th class="num">resident / GPU</th><th class="num">CPU / GPU</th><th>model</th><th>why</th></tr></thead><tbody>` +

@@ -18,8 +18,6 @@ import { gib, exactBytes, esc, int } from "../ui/format.ts";
 import { drawEventTimeline, fitsBadge, showPeak } from "./event-timeline.ts";
 import type { View } from "./view.ts";
 
-export { phaseBands } from "./event-timeline.ts";
-
 export const TRAIN_KEYS = ["params", "masterWeights", "grads", "optimizer", "activations", "logits", "overhead"] as const;
 export const TRAIN_LABELS: Record<string, string> = {
   params: "parameters", masterWeights: "fp32 master weights", grads: "gradients", optimizer: "optimizer states",
