@@ -162,6 +162,18 @@ describe("Serve view", () => {
     await closePage(page);
   });
 
+  it("a link with an impossible budget starts no run, says why, and draws an empty one-GiB axis", async () => {
+    // util 0.05 × 79.19 GiB = 3.96 GiB cannot hold Llama-3.1-8B's 14.96 GiB of weights: the engine's own error.
+    const { page, errors } = await open("/?util=0.05");
+    await expect.poll(() => page.locator(".field-error").first().textContent(), { timeout: 10_000 }).toMatch(/No available memory for the cache blocks/);
+    await expect.poll(() => page.getByText(/No run started: the config in this link is invalid/).count()).toBe(1);
+    const ticks = await page.locator('[data-testid="memory-timeline"] g.y-axis .tick text').allTextContents();
+    expect(ticks[0]).toBe("0.0");
+    expect(Number(ticks.at(-1))).toBeGreaterThanOrEqual(1); // not ticks at 1e-9 GiB
+    expect(errors).toEqual([]);
+    await closePage(page);
+  });
+
   it("an uploaded malformed trace shows the line-numbered error", async () => {
     const { page, errors } = await open("/?speed=1");
     const bad = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,lots,109\n";

@@ -106,7 +106,8 @@ export function stackedArea<T>(): StackedArea<T> {
       yMax !== null ? yMax / yUnit : 0,
       d3.max(series.length ? series[series.length - 1] : [], (p) => p[1]) ?? 0,
       d3.max(refLines, (r) => r.y / yUnit) ?? 0,
-      1e-9,
+      // An empty chart (no run yet) gets a one-unit axis rather than ticks at 1e-9 GiB.
+      data.length || refLines.length || yMax !== null ? 1e-9 : 1,
     );
     const y = d3.scaleLinear().domain([0, top * 1.04]).nice().range([ih, 0]);
 
