@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import type { ServingConfigInput } from "../sim/serving/config.ts";
 import type { KvCacheDtype, Quantization, WeightDtype } from "../sim/model/types.ts";
 import { parseSize, parseDuration } from "../sim/units.ts";
+import { QUANTIZATIONS } from "../sim/model/weights.ts";
 import { loadModelArg } from "./io/model-arg.ts";
 import { parseFloatFlag, parseIntFlag } from "./common.ts";
 
@@ -41,7 +42,7 @@ export function addServingFlags(cmd: Command, opts: { scheduling?: boolean } = {
     .addOption(new Option("--kv-cache-dtype <dtype>", "KV cache dtype").choices(["auto", "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16", "float16", "float32"]).default("auto"))
     .option("--block-size <n>", "tokens per KV block", parseIntFlag("--block-size"), 16)
     .addOption(new Option("--dtype <dtype>", "weight dtype (default: the model's)").choices(["auto", "bfloat16", "float16", "float32", "half", "bf16", "fp16", "fp8", "int8", "int4"]))
-    .addOption(new Option("--quantization <q>", "weight quantization").choices(["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8"]).default("none"))
+    .addOption(new Option("--quantization <q>", "weight quantization (default: the checkpoint's quantization_config, else none)").choices(QUANTIZATIONS))
     .option("--max-num-batched-tokens <n>", "token budget per step (default: vLLM serve's for the GPU)", parseIntFlag("--max-num-batched-tokens"))
     .option("--kv-cache-memory <size>", "KV cache bytes per GPU, bypassing the profile arithmetic (vLLM --kv-cache-memory)")
     .option("--num-gpu-blocks-override <n>", "force the number of KV blocks", parseIntFlag("--num-gpu-blocks-override"));

@@ -1,4 +1,5 @@
 import { UserError } from "../errors.ts";
+import { checkpointQuantization } from "./quant-config.ts";
 import type { ModelSpec } from "./types.ts";
 
 /**
@@ -19,10 +20,15 @@ export function modelFromConfig(name: string, config: Record<string, unknown>): 
     const merged = { ...(text as Record<string, unknown>) };
     if (merged.model_type === undefined && typeof config.model_type === "string") merged.model_type = config.model_type;
     if (merged.torch_dtype === undefined && config.torch_dtype !== undefined) merged.torch_dtype = config.torch_dtype;
+    // vLLM reads quantization_config from the top level first, then text_config's.
+    if (config.quantization_config !== undefined) merged.quantization_config = config.quantization_config;
     return modelFromConfig(name, merged);
   }
   const f = new Fields(name, config);
-  return "n_embd" in config ? gpt2Style(name, f) : llamaStyle(name, f);
+  const spec = "n_embd" in config ? gpt2Style(name, f) : llamaStyle(name, f);
+  const quantization = checkpointQuantization(name, config.quantization_config);
+  if (quantization !== undefined) spec.quantization = quantization;
+  return spec;
 }
 
 /** Reads typed fields, throwing a UserError that names the field when one is missing or of the wrong kind. */

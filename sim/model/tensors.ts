@@ -29,7 +29,16 @@ export interface TensorGroup {
   split: TensorSplit;
   /** For `kvHeads`: the number of KV heads the rows are made of (rows = heads × headDim). */
   heads?: number;
+  /**
+   * Set only on routed-expert tensors (what vLLM's FusedMoE holds as w13/w2 and their biases), naming the axis that
+   * is the expert intermediate size: "rows" for gate/up (and the gate_up bias), "cols" for down_proj, "none" for the
+   * down bias. MXFP4 quantizes exactly these matrices and pads that axis per rank (weights.ts); shared experts,
+   * dense MLPs and routers are plain linears in vLLM and carry no tag.
+   */
+  expertAxis?: ExpertAxis;
 }
+
+export type ExpertAxis = "rows" | "cols" | "none";
 
 /** vLLM's DEFAULT_VOCAB_PADDING_SIZE (vocab_parallel_embedding.py): vocab rows are padded to a multiple of 64. */
 export const VOCAB_PADDING = 64;
@@ -46,6 +55,12 @@ export function modelTensors(spec: ModelSpec): TensorGroup[] {
     add({ name, part, rows, cols, count, split, quantizable: true, heads });
   const vector = (name: string, part: TensorPart, rows: number, count: number, split: TensorSplit, heads?: number) =>
     add({ name, part, rows, cols: 1, count, split, heads });
+  /** Tags the tensors added by `fn` as routed-expert tensors with the given intermediate axis. */
+  const expert = (axis: ExpertAxis, fn: () => void) => {
+    const from = out.length;
+    fn();
+    for (const g of out.slice(from)) g.expertAxis = axis;
+  };
 
   // Embeddings
   add({ name: "embed_tokens", part: "embedding", rows: spec.vocabSize, cols: h, count: 1, split: "vocab" });
@@ -93,14 +108,17 @@ export function modelTensors(spec: ModelSpec): TensorGroup[] {
   const moe = spec.moe;
   const denseLayers = moe ? Math.min(moe.firstKDense, L) : L;
   const mlpBias = spec.mlpBias || spec.linearBias;
-  const mlp = (prefix: string, inter: number, count: number) => {
-    if (spec.gatedMlp) {
-      linear(`${prefix}gate_proj`, "mlp", inter, h, count, "column");
-      linear(`${prefix}up_proj`, "mlp", inter, h, count, "column");
-    } else {
-      linear(`${prefix}fc_in`, "mlp", inter, h, count, "column");
-    }
-    linear(`${prefix}down_proj`, "mlp", h, inter, count, "row");
+  const mlp = (prefix: string, inter: number, count: number, routed = false) => {
+    const tag = (axis: ExpertAxis, fn: () => void) => (routed ? expert(axis, fn) : fn());
+    tag("rows", () => {
+      if (spec.gatedMlp) {
+        linear(`${prefix}gate_proj`, "mlp", inter, h, count, "column");
+        linear(`${prefix}up_proj`, "mlp", inter, h, count, "column");
+      } else {
+        linear(`${prefix}fc_in`, "mlp", inter, h, count, "column");
+      }
+    });
+    tag("cols", () => linear(`${prefix}down_proj`, "mlp", h, inter, count, "row"));
   };
   mlp("", spec.intermediateSize, denseLayers);
   if (mlpBias) {
@@ -110,10 +128,10 @@ export function modelTensors(spec: ModelSpec): TensorGroup[] {
   if (moe) {
     const moeLayers = L - denseLayers;
     const E = moe.numExperts;
-    mlp("experts.", moe.moeIntermediateSize, moeLayers * E);
+    mlp("experts.", moe.moeIntermediateSize, moeLayers * E, true);
     if (moe.expertBias) {
-      vector("experts.gate_up.bias", "mlp", 2 * moe.moeIntermediateSize, moeLayers * E, "column");
-      vector("experts.down.bias", "mlp", h, moeLayers * E, "replicated");
+      expert("rows", () => vector("experts.gate_up.bias", "mlp", 2 * moe.moeIntermediateSize, moeLayers * E, "column"));
+      expert("none", () => vector("experts.down.bias", "mlp", h, moeLayers * E, "replicated"));
     }
     add({ name: "router", part: "mlp", rows: E, cols: h, count: moeLayers, split: "replicated" });
     if (moe.routerBias) vector("router.bias", "mlp", E, moeLayers, "replicated");

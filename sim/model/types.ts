@@ -69,10 +69,15 @@ export interface ModelSpec {
   slidingWindow?: number;
   /** Per layer: "full_attention" | "sliding_attention". Absent → all full (or all sliding when only slidingWindow set, Mistral). */
   layerTypes?: string[];
+  /**
+   * Optional (added by models): the quantization the checkpoint ships in (config.json `quantization_config`), which
+   * vLLM loads it with when `--quantization` is not given. Absent → an unquantized checkpoint.
+   */
+  quantization?: Quantization;
 }
 
 export type WeightDtype = "float32" | "bfloat16" | "float16" | "fp8" | "int8" | "int4";
-export type Quantization = "none" | "fp8" | "int8" | "int4-awq" | "gptq" | "gptq-int8";
+export type Quantization = "none" | "fp8" | "int8" | "int4-awq" | "gptq" | "gptq-int8" | "mxfp4";
 export type KvCacheDtype = "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | "bfloat16" | "float16" | "float32";
 
 /** Parameter count by part; `total` is what HF's `num_parameters()` reports (tied embeddings counted once). */

@@ -6,10 +6,24 @@ import type { ModelSpec, Quantization, WeightDtype } from "./types.ts";
 export { dtypeBytes };
 
 /** The `--quantization` values this simulator sizes (vLLM method names where they exist). */
-export const QUANTIZATIONS: readonly Quantization[] = ["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8"];
+export const QUANTIZATIONS: readonly Quantization[] = ["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8", "mxfp4"];
 
 /** GPTQ/AWQ group size: one scale (and zero point) per 128 input channels of each output channel. */
 export const QUANT_GROUP_SIZE = 128;
+
+/** OCP MX block: one shared E8M0 scale (1 B) per 32 consecutive input elements (vLLM `mxfp4_block = 32`). */
+export const MXFP4_BLOCK = 32;
+
+/**
+ * The expert intermediate size one rank holds under MXFP4, as vLLM builds it: gpt-oss's loader gives each rank
+ * ⌈(I / 32) / TP⌉ whole scale blocks (`per_rank_intermediate_size_block`), and `Mxfp4MoEMethod.create_weights` on the
+ * CUDA Triton path (Hopper with triton_kernels, vLLM's gpt-oss default) pads that to a multiple of 64. Other
+ * backends pad more (Marlin on Ampere: 128, and the hidden size to 256; FlashInfer on Blackwell: 256) — not modelled.
+ */
+export function mxfp4IntermediatePerRank(intermediate: number, tp: number): number {
+  const perRank = Math.ceil(Math.ceil(intermediate / MXFP4_BLOCK) / tp) * MXFP4_BLOCK;
+  return Math.ceil(perRank / 64) * 64;
+}
 
 export interface WeightBytes {
   /** The whole model's weights as stored in the checkpoint (no vocab padding, nothing replicated). */
@@ -35,6 +49,12 @@ export interface WeightBytes {
  *   fp16 scale (2 B) and a packed 4-bit zero point (qzeros: 8 per int32, so 0.5 B).
  * - gptq (4-bit, GPTQLinearMethod): as AWQ, plus `g_idx`, one int32 per input channel.
  * - gptq-int8: 1 B per weight + per group fp16 scale + 8-bit zero (4 per int32, 1 B) + g_idx.
+ * - mxfp4 (Mxfp4Config / Mxfp4MoEMethod): only routed-expert matrices (FusedMoE w13/w2) are quantized — vLLM's
+ *   Mxfp4Config gives every other linear UnquantizedLinearMethod, which is also what gpt-oss's
+ *   `modules_to_not_convert` lists (attention, router, embeddings, lm_head) — at 0.5 B per weight (two E2M1 values
+ *   per uint8) + 1 B E8M0 scale per 32 input elements. Per rank the intermediate axis is padded
+ *   (`mxfp4IntermediatePerRank`), the gate_up bias with it; the checkpoint total is unpadded. On a dense model
+ *   nothing changes (vLLM has no MXFP4 linear method).
  * Under TP, scales follow the matrix they belong to (column-parallel splits output channels, row-parallel splits the
  * groups along the input); fp8's per-tensor scale is whole on every rank. See tensors.ts for which tensor splits how.
  */
@@ -53,9 +73,12 @@ export function weightBytes(
   const elem = dtypeBytes(opts.dtype);
   const breakdown = emptyParts();
   const totalBreakdown = emptyParts();
+  const mx = opts.quantization === "mxfp4";
+  const inter = spec.moe?.moeIntermediateSize ?? 0;
   for (const g of modelTensors(spec)) {
     const whole = tensorBytes(g, g.rows, g.cols, elem, opts.quantization);
-    const rank = tensorBytes(g, rowsPerRank(g, tp), colsPerRank(g, tp), elem, opts.quantization);
+    const { rows, cols } = mx && g.expertAxis ? mxfp4RankShape(g, inter, tp) : { rows: rowsPerRank(g, tp), cols: colsPerRank(g, tp) };
+    const rank = tensorBytes(g, rows, cols, elem, opts.quantization);
     totalBreakdown[g.part] += whole.data * g.count;
     totalBreakdown.quantScales += whole.scales * g.count;
     breakdown[g.part] += rank.data * g.count;
@@ -69,6 +92,14 @@ export function weightBytes(
   };
 }
 
+/** One rank's shape of a routed-expert tensor under MXFP4: the intermediate axis padded as vLLM pads it. */
+function mxfp4RankShape(g: TensorGroup, inter: number, tp: number): { rows: number; cols: number } {
+  const padded = mxfp4IntermediatePerRank(inter, tp);
+  if (g.expertAxis === "rows") return { rows: (g.rows / inter) * padded, cols: g.cols };
+  if (g.expertAxis === "cols") return { rows: g.rows, cols: padded };
+  return { rows: rowsPerRank(g, tp), cols: colsPerRank(g, tp) };
+}
+
 /** Bytes of one copy of a tensor shaped rows × cols: the data, and the quantization metadata beside it. */
 function tensorBytes(
   g: TensorGroup,
@@ -77,7 +108,7 @@ function tensorBytes(
   elem: number,
   q: Quantization,
 ): { data: number; scales: number } {
-  if (!g.quantizable || q === "none") return { data: rows * cols * elem, scales: 0 };
+  if (!g.quantizable || q === "none" || (q === "mxfp4" && !g.expertAxis)) return { data: rows * cols * elem, scales: 0 };
   const n = rows * cols;
   const groups = Math.ceil(cols / QUANT_GROUP_SIZE);
   switch (q) {
@@ -91,6 +122,8 @@ function tensorBytes(
       return { data: n / 2, scales: groups * rows * 2 + groups * Math.ceil(rows / 8) * 4 + cols * 4 };
     case "gptq-int8":
       return { data: n, scales: groups * rows * 2 + groups * Math.ceil(rows / 4) * 4 + cols * 4 };
+    case "mxfp4":
+      return { data: n / 2, scales: rows * Math.ceil(cols / MXFP4_BLOCK) };
   }
 }
 

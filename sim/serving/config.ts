@@ -2,6 +2,7 @@ import { UserError } from "../errors.ts";
 import { resolveGpu, withTotalMemory } from "../hardware/registry.ts";
 import type { GpuSpec } from "../hardware/types.ts";
 import { validateTensorParallel } from "../model/kv.ts";
+import { servingQuantization } from "../model/quant-config.ts";
 import { resolveModel } from "../model/registry.ts";
 import type { KvCacheDtype, ModelSpec, Quantization, WeightDtype } from "../model/types.ts";
 import { GiB } from "../units.ts";
@@ -86,7 +87,8 @@ export function resolveServingConfig(input: ServingConfigInput = {}): ServingCon
       { field: "--max-num-batched-tokens" },
     );
   const maxNumSeqs = positiveInt(input.maxNumSeqs ?? limits.maxNumSeqs, "--max-num-seqs");
-  const quantization: Quantization = input.quantization ?? "none";
+  // Not given → the checkpoint's own (gpt-oss: mxfp4); a different explicit value is vLLM's mismatch error.
+  const quantization: Quantization = servingQuantization(model, input.quantization);
   const schedulingPolicy = input.schedulingPolicy ?? "fcfs";
   if (schedulingPolicy !== "fcfs" && schedulingPolicy !== "priority")
     throw new UserError(`--scheduling-policy must be fcfs or priority, got "${schedulingPolicy}"`, {

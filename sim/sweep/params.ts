@@ -38,7 +38,7 @@ export const PARAM_DEFS: readonly ParamDef[] = [
     flag: "quantization",
     field: "quantization",
     kind: "string",
-    choices: ["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8"],
+    choices: ["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8", "mxfp4"],
   },
   {
     flag: "kv-cache-dtype",

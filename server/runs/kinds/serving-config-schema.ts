@@ -13,7 +13,7 @@ export const ServingConfigFields = {
   tensorParallelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
   dtype: Type.Optional(Type.String({ maxLength: 20 })),
   quantization: Type.Optional(
-    Type.Union(["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8"].map((q) => Type.Literal(q))),
+    Type.Union(["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8", "mxfp4"].map((q) => Type.Literal(q))),
   ),
   kvCacheDtype: Type.Optional(
     Type.Union(["auto", "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16", "float16", "float32"].map((d) => Type.Literal(d))),

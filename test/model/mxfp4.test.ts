@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { GiB } from "../../sim/units.ts";
+import { countParams } from "../../sim/model/params.ts";
+import { listModels, modelFromConfig, presetConfig, resolveModel } from "../../sim/model/registry.ts";
+import { modelTensors } from "../../sim/model/tensors.ts";
+import { mxfp4IntermediatePerRank, weightBytes } from "../../sim/model/weights.ts";
+
+const GPT_OSS = "openai/gpt-oss-120b";
+const mx = (tp: number) => weightBytes(resolveModel(GPT_OSS), { dtype: "bfloat16", quantization: "mxfp4", tensorParallelSize: tp });
+
+/*
+ * gpt-oss-120b by hand (config.json: hidden 2880, 36 layers, 64 q / 8 kv heads × 64, 128 experts of intermediate
+ * 2880, vocab 201088 = 3142 × 64 so no vocab padding, untied lm_head, biases on q/k/v/o, experts and router,
+ * one attention sink per head):
+ *   expert matrices  36 × 128 × 3 × 2880 × 2880 = 114,661,785,600 params
+ *     mxfp4 data     ÷ 2 (two E2M1 per byte)    =  57,330,892,800 B
+ *     E8M0 scales    ÷ 32 (1 B per 32 inputs)   =   3,583,180,800 B
+ *   bf16 rest (× 2 B):
+ *     embedding / lm_head  201088 × 2880         =     579,133,440 params each
+ *     attention  36 × (4096·2880 + 2·512·2880 + 2880·4096 + biases 4096+512+512+2880 + sinks 64) = 955,805,184
+ *     router     36 × (128·2880 + 128)           =      13,275,648
+ *     expert biases 36 × 128 × (2·2880 + 2880)   =      39,813,120
+ *     norms      36 × 2 × 2880 + 2880            =         210,240
+ *     → 2,167,371,072 params = 4,334,742,144 B
+ *   total 57,330,892,800 + 3,583,180,800 + 4,334,742,144 = 65,248,815,744 B = 60.77 GiB
+ * Cross-checks: the brief's estimate (≈ 65.2 GB) and the llama.cpp GGUF of the same checkpoint, 60.87 GiB.
+ */
+describe("mxfp4 (vLLM Mxfp4MoEMethod) on gpt-oss-120b", () => {
+  it("whole model = 65,248,815,744 B (60.77 GiB), vs 233,658,313,344 B (217.61 GiB) in bf16", () => {
+    const w = mx(1);
+    expect(w.totalBytes).toBe(65_248_815_744);
+    expect((w.totalBytes / GiB).toFixed(2)).toBe("60.77");
+    expect(w.totalBreakdown).toEqual({
+      embedding: 1_158_266_880,
+      lmHead: 1_158_266_880,
+      attention: 1_911_610_368,
+      // expert data 57,330,892,800 + router 26,551,296 + expert biases 79,626,240
+      mlp: 57_437_070_336,
+      norms: 420_480,
+      quantScales: 3_583_180_800,
+    });
+    // TP 1: 2880 is already a multiple of 64, so nothing is padded and one GPU loads the checkpoint as is.
+    expect(w.perRankBytes).toBe(65_248_815_744);
+    const bf16 = weightBytes(resolveModel(GPT_OSS), { dtype: "bfloat16", quantization: "none", tensorParallelSize: 1 });
+    expect(bf16.totalBytes).toBe(233_658_313_344);
+    expect(Math.abs(w.totalBytes / GiB - 60.87)).toBeLessThan(0.15); // the GGUF (mxfp4 experts, bf16 rest)
+  });
+
+  it("TP 2 per rank = 33,328,681,344 B: the 1440-wide expert shard is padded to 1472 (Triton path, multiple of 64)", () => {
+    // Per rank: ⌈90 blocks / 2⌉ × 32 = 1440 → round up to 64 → 1472.
+    //   expert data   4608 experts × 3 × 1472 × 2880 / 2      = 29,302,456,320
+    //   expert scales 4608 × (2 × 1472 × 2880/32 + 2880 × 1472/32) = 4608 × 3 × 132,480 = 1,831,403,520
+    //   expert biases 4608 × (2 × 1472 + 2880) × 2 B          =     53,673,984 (down bias whole on each rank)
+    //   router        36 × 368,768 × 2 B (replicated)          =     26,551,296
+    //   embedding, lm_head 100544 × 2880 × 2 B each            =    579,133,440
+    //   attention 36 × (2048·2880 + 2·256·2880 + 2880·2048 + 2048+256+256 + o bias 2880 + 32 sinks) × 2 B = 955,908,864
+    //   norms (replicated) 210,240 × 2 B                       =        420,480
+    //   sum = 33,328,681,344
+    const w = mx(2);
+    expect(w.breakdown).toEqual({
+      embedding: 579_133_440,
+      lmHead: 579_133_440,
+      attention: 955_908_864,
+      mlp: 29_302_456_320 + 53_673_984 + 26_551_296,
+      norms: 420_480,
+      quantScales: 1_831_403_520,
+    });
+    expect(w.perRankBytes).toBe(33_328_681_344);
+    expect(w.totalBytes).toBe(65_248_815_744); // the checkpoint itself is never padded
+  });
+
+  it("pads the per-rank intermediate size as vLLM's loader and create_weights do", () => {
+    // gpt-oss 2880 = 90 blocks of 32: TP 1 → 2880; 2 → 45 blocks = 1440 → 1472; 4 → 23 blocks = 736 → 768;
+    // 8 → 12 blocks = 384 → 384.
+    expect([1, 2, 4, 8].map((tp) => mxfp4IntermediatePerRank(2880, tp))).toEqual([2880, 1472, 768, 384]);
+  });
+
+  it("quantizes only routed-expert tensors: attention, embeddings, lm_head, router, norms and biases keep bf16", () => {
+    const spec = resolveModel(GPT_OSS);
+    const tagged = modelTensors(spec).filter((g) => g.expertAxis).map((g) => g.name);
+    expect(tagged).toEqual([
+      "experts.gate_proj",
+      "experts.up_proj",
+      "experts.down_proj",
+      "experts.gate_up.bias",
+      "experts.down.bias",
+    ]);
+    const w = mx(1);
+    const none = weightBytes(spec, { dtype: "bfloat16", quantization: "none", tensorParallelSize: 1 });
+    for (const part of ["embedding", "lmHead", "attention", "norms"] as const) expect(w.breakdown[part]).toBe(none.breakdown[part]);
+  });
+
+  it("changes nothing on a dense model (vLLM has no MXFP4 linear method) and shrinks only the experts of other MoEs", () => {
+    const llama = resolveModel("meta-llama/Llama-3.1-8B-Instruct");
+    const opts = { dtype: "bfloat16" as const, tensorParallelSize: 1 };
+    expect(weightBytes(llama, { ...opts, quantization: "mxfp4" })).toEqual(weightBytes(llama, { ...opts, quantization: "none" }));
+    // Qwen3-30B-A3B (config.json shapes): experts 48 × 128 × 3 × 768 × 2048 = 28,991,029,248 params →
+    // 14,495,514,624 B data + 905,969,664 B scales; the other 1,541,093,376 params stay bf16 = 3,082,186,752 B.
+    const qwen = modelFromConfig("Qwen/Qwen3-30B-A3B", {
+      model_type: "qwen3_moe", hidden_size: 2048, num_hidden_layers: 48, num_attention_heads: 32, num_key_value_heads: 4,
+      head_dim: 128, intermediate_size: 6144, moe_intermediate_size: 768, num_experts: 128, num_experts_per_tok: 8,
+      vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: false,
+    });
+    expect(countParams(qwen).total).toBe(28_991_029_248 + 1_541_093_376);
+    expect(weightBytes(qwen, { ...opts, quantization: "mxfp4" }).totalBytes).toBe(14_495_514_624 + 905_969_664 + 3_082_186_752);
+  });
+});
+
+describe("checkpoint quantization of the presets", () => {
+  it("gpt-oss-120b's preset carries its config.json quantization_config (mxfp4)", () => {
+    expect(presetConfig(GPT_OSS).quantization_config).toMatchObject({ quant_method: "mxfp4" });
+    expect(resolveModel(GPT_OSS).quantization).toBe("mxfp4");
+  });
+  it("every other preset is an unquantized checkpoint, and the tensor list they are sized from is unchanged", () => {
+    for (const name of listModels().filter((n) => n !== GPT_OSS)) {
+      const spec = resolveModel(name);
+      expect(spec.quantization, name).toBeUndefined();
+      // No routed-expert tag on a dense model; on MoE presets the tag is the only difference, and bf16 bytes stay
+      // exactly 2 B × HF's parameter count (what test/model/params.test.ts pins per preset).
+      if (!spec.moe) expect(modelTensors(spec).some((g) => g.expertAxis), name).toBe(false);
+      const w = weightBytes(spec, { dtype: "bfloat16", quantization: "none", tensorParallelSize: 1 });
+      expect(w.totalBytes, name).toBe(2 * countParams(spec).total);
+    }
+  });
+});
