@@ -1,29 +1,17 @@
 import { closestNames, UserError } from "../errors.ts";
 import { dtypeBytes } from "./dtype.ts";
+import { MXFP4_BLOCK, mxfp4RankShape, type Mxfp4Backend } from "./mxfp4.ts";
 import { colsPerRank, modelTensors, rowsPerRank, type TensorGroup, type TensorPart } from "./tensors.ts";
 import type { ModelSpec, Quantization, WeightDtype } from "./types.ts";
 
 export { dtypeBytes };
+export { mxfp4IntermediatePerRank, type Mxfp4Backend } from "./mxfp4.ts";
 
 /** The `--quantization` values this simulator sizes (vLLM method names where they exist). */
 export const QUANTIZATIONS: readonly Quantization[] = ["none", "fp8", "int8", "int4-awq", "gptq", "gptq-int8", "mxfp4"];
 
 /** GPTQ/AWQ group size: one scale (and zero point) per 128 input channels of each output channel. */
 export const QUANT_GROUP_SIZE = 128;
-
-/** OCP MX block: one shared E8M0 scale (1 B) per 32 consecutive input elements (vLLM `mxfp4_block = 32`). */
-export const MXFP4_BLOCK = 32;
-
-/**
- * The expert intermediate size one rank holds under MXFP4, as vLLM builds it: gpt-oss's loader gives each rank
- * ⌈(I / 32) / TP⌉ whole scale blocks (`per_rank_intermediate_size_block`), and `Mxfp4MoEMethod.create_weights` on the
- * CUDA Triton path (Hopper with triton_kernels, vLLM's gpt-oss default) pads that to a multiple of 64. Other
- * backends pad more (Marlin on Ampere: 128, and the hidden size to 256; FlashInfer on Blackwell: 256) — not modelled.
- */
-export function mxfp4IntermediatePerRank(intermediate: number, tp: number): number {
-  const perRank = Math.ceil(Math.ceil(intermediate / MXFP4_BLOCK) / tp) * MXFP4_BLOCK;
-  return Math.ceil(perRank / 64) * 64;
-}
 
 export interface WeightBytes {
   /** The whole model's weights as stored in the checkpoint (no vocab padding, nothing replicated). */
@@ -53,14 +41,14 @@ export interface WeightBytes {
  *   Mxfp4Config gives every other linear UnquantizedLinearMethod, which is also what gpt-oss's
  *   `modules_to_not_convert` lists (attention, router, embeddings, lm_head) — at 0.5 B per weight (two E2M1 values
  *   per uint8) + 1 B E8M0 scale per 32 input elements. Per rank the intermediate axis is padded
- *   (`mxfp4IntermediatePerRank`), the gate_up bias with it; the checkpoint total is unpadded. On a dense model
- *   nothing changes (vLLM has no MXFP4 linear method).
+ *   as the chosen backend pads it (mxfp4.ts; `mxfp4Backend`, default "triton"), biases with it; the checkpoint
+ *   total is unpadded. On a dense model nothing changes (vLLM has no MXFP4 linear method).
  * Under TP, scales follow the matrix they belong to (column-parallel splits output channels, row-parallel splits the
  * groups along the input); fp8's per-tensor scale is whole on every rank. See tensors.ts for which tensor splits how.
  */
 export function weightBytes(
   spec: ModelSpec,
-  opts: { dtype: WeightDtype; quantization: Quantization; tensorParallelSize: number },
+  opts: { dtype: WeightDtype; quantization: Quantization; tensorParallelSize: number; mxfp4Backend?: Mxfp4Backend },
 ): WeightBytes {
   const tp = opts.tensorParallelSize;
   if (!Number.isInteger(tp) || tp < 1)
@@ -74,10 +62,11 @@ export function weightBytes(
   const breakdown = emptyParts();
   const totalBreakdown = emptyParts();
   const mx = opts.quantization === "mxfp4";
-  const inter = spec.moe?.moeIntermediateSize ?? 0;
+  const sizes = { hidden: spec.hiddenSize, intermediate: spec.moe?.moeIntermediateSize ?? 0 };
   for (const g of modelTensors(spec)) {
     const whole = tensorBytes(g, g.rows, g.cols, elem, opts.quantization);
-    const { rows, cols } = mx && g.expertAxis ? mxfp4RankShape(g, inter, tp) : { rows: rowsPerRank(g, tp), cols: colsPerRank(g, tp) };
+    const { rows, cols } =
+      mx && g.expertAxis ? mxfp4RankShape(g, sizes, tp, opts.mxfp4Backend) : { rows: rowsPerRank(g, tp), cols: colsPerRank(g, tp) };
     const rank = tensorBytes(g, rows, cols, elem, opts.quantization);
     totalBreakdown[g.part] += whole.data * g.count;
     totalBreakdown.quantScales += whole.scales * g.count;
@@ -90,14 +79,6 @@ export function weightBytes(
     breakdown,
     totalBreakdown,
   };
-}
-
-/** One rank's shape of a routed-expert tensor under MXFP4: the intermediate axis padded as vLLM pads it. */
-function mxfp4RankShape(g: TensorGroup, inter: number, tp: number): { rows: number; cols: number } {
-  const padded = mxfp4IntermediatePerRank(inter, tp);
-  if (g.expertAxis === "rows") return { rows: (g.rows / inter) * padded, cols: g.cols };
-  if (g.expertAxis === "cols") return { rows: g.rows, cols: padded };
-  return { rows: rowsPerRank(g, tp), cols: colsPerRank(g, tp) };
 }
 
 /** Bytes of one copy of a tensor shaped rows × cols: the data, and the quantization metadata beside it. */
