@@ -47,7 +47,8 @@ export function register(program: Command): void {
       process.stdout.write(`${config.model.name} on ${config.gpu.name}${config.tensorParallelSize > 1 ? ` × TP${config.tensorParallelSize}` : ""} (per GPU)\n`);
       row("total GPU memory", formatGiB(b.totalBytes));
       row(`× gpu_memory_utilization ${config.gpuMemoryUtilization}`, formatGiB(b.requestedBytes));
-      row("− model weights", formatGiB(b.weightsBytes));
+      // The checkpoint's quantization applies when --quantization is not given (gpt-oss: mxfp4): say which one sized it.
+      row(`− model weights${config.quantization === "none" ? "" : ` (${config.quantization})`}`, formatGiB(b.weightsBytes));
       row(`− activation peak (${config.maxNumBatchedTokens} tok)`, formatGiB(b.activationPeakBytes));
       row("− non-torch memory", formatGiB(b.nonTorchBytes));
       row("= KV cache", formatGiB(b.kvCacheBytes));

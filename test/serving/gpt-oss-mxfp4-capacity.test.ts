@@ -90,6 +90,9 @@ describe("gpt-oss-120b fits one 80 GB GPU in MXFP4, as vLLM loads it", () => {
     const j = JSON.parse(out);
     expect(j.weightsBytes).toBe(65_248_815_744);
     expect(j.numGpuBlocks).toBe(5665);
+    // The text report says which quantization sized the weights: 65,248,815,744 B = 60.77 GiB.
+    const text = execFileSync(process.execPath, [BIN, "capacity", "--model", GPT_OSS, "--gpu", "H100-SXM-80GB", "--max-model-len", "32768"], { encoding: "utf8", timeout: 60_000 });
+    expect(text).toMatch(/− model weights \(mxfp4\) +60\.77 GiB/);
     const bad = spawnSync(process.execPath, [BIN, "capacity", "--model", GPT_OSS, "--quantization", "none"], { encoding: "utf8", timeout: 60_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--quantization none does not match the checkpoint of openai\/gpt-oss-120b/);
