@@ -4,7 +4,7 @@
  */
 import { availableParallelism, cpus } from "node:os";
 import { run as browser } from "./browser.ts";
-import { run as replay } from "./replay.ts";
+import { run as replay, runReplay, formatReplay } from "./replay.ts";
 import { run as rss } from "./rss.ts";
 import { run as sweep } from "./sweep.ts";
 import { run as traces } from "./traces.ts";
@@ -18,7 +18,11 @@ process.stdout.write(
 
 const rep = await replay([10_000 / k, 100_000 / k]);
 const big = rep[rep.length - 1];
-process.stdout.write(`  target: 100k requests ≤ 3 s → ${big.requests === 100_000 ? `${big.seconds.toFixed(2)} s` : "(quick run)"}\n\n`);
+process.stdout.write(`  target: 100k requests ≤ 3 s → ${big.requests === 100_000 ? `${big.seconds.toFixed(2)} s` : "(quick run)"}\n`);
+// The hybrid allocator (two KV-cache groups, window drops) on the same workload: what sliding-window models cost.
+const hybrid = runReplay(10_000 / k, "openai/gpt-oss-120b");
+const perStep = (r: { seconds: number; steps: number }) => r.seconds / r.steps;
+process.stdout.write(`${formatReplay(hybrid)}\n  ×${(perStep(hybrid) / perStep(rep[0])).toFixed(2)} the time per engine step of the full-attention replay\n\n`);
 await rss(1_000_000 / k);
 process.stdout.write("\n");
 await sweep(10_000 / k);
