@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { isUserError } from "../../sim/errors.ts";
 import { countParams } from "../../sim/model/params.ts";
 import { listModels, modelFromConfig, presetConfig, resolveModel } from "../../sim/model/registry.ts";
 import presets from "../../sim/model/presets.json" with { type: "json" };
+import { userErrorOf } from "../user-error.ts";
 
 const llama = {
   model_type: "llama",
@@ -15,15 +15,6 @@ const llama = {
   max_position_embeddings: 8192,
 };
 
-function userErrorOf(fn: () => unknown): { message: string; field?: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (isUserError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("registry", () => {
   it("lists the preset keys exactly as in presets.json", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isUserError } from "../../sim/errors.ts";
 import { modelFromConfig, presetConfig, resolveModel } from "../../sim/model/registry.ts";
 import { servingQuantization } from "../../sim/model/quant-config.ts";
+import { userErrorOf } from "../user-error.ts";
 
 const llama = {
   model_type: "llama", hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8,
@@ -9,15 +9,6 @@ const llama = {
 };
 const withQuant = (quantization_config: unknown) => modelFromConfig("m/config.json", { ...llama, quantization_config });
 
-function userErrorOf(fn: () => unknown): { message: string; field?: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (isUserError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("config.json quantization_config → the checkpoint's quantization", () => {
   it("reads the quant_method fields real checkpoints ship", () => {

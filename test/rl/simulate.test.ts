@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { isUserError } from "../../sim/errors.ts";
 import { resolveGpu } from "../../sim/hardware/registry.ts";
 import { resolveModel } from "../../sim/model/registry.ts";
 import { DEFAULT_ALGORITHM_OPTIONS } from "../../sim/rl/algorithms.ts";
@@ -11,6 +10,7 @@ import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { replay } from "../../sim/serving/engine.ts";
 import { trainingTimeline } from "../../sim/training/timeline.ts";
 import { GiB } from "../../sim/units.ts";
+import { userErrorOf } from "../user-error.ts";
 
 const qwen15 = resolveModel("Qwen/Qwen2.5-1.5B-Instruct");
 const h100 = resolveGpu("H100-SXM-80GB");
@@ -37,15 +37,7 @@ function config(over: Partial<RlConfig> = {}): RlConfig {
 }
 
 const roleNames = (r: RlReport) => r.roles.map((x) => x.name);
-const errorOf = (fn: () => unknown): Error & { field?: string } => {
-  try {
-    fn();
-  } catch (e) {
-    if (isUserError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-};
+const errorOf = userErrorOf;
 
 describe("which models are in memory", { timeout: 120_000 }, () => {
   it("GRPO with β = 0 holds no reference; with β > 0 it holds one", () => {

@@ -1,25 +1,16 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isUserError } from "../../sim/errors.ts";
 import { modelFromConfig, presetConfig } from "../../sim/model/registry.ts";
 import { computeKvBudget } from "../../sim/serving/budget.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { listModels } from "../../sim/model/registry.ts";
 import { weightBytes } from "../../sim/model/weights.ts";
+import { userErrorOf } from "../user-error.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "vramscope.mjs");
 const GPT_OSS = "openai/gpt-oss-120b";
 
-function userErrorOf(fn: () => unknown): { message: string; field?: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (isUserError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
 
 /*
  * gpt-oss-120b on one H100-SXM-80GB, vLLM serve defaults (util 0.9, 8192 batched tokens, 1024 seqs, block 16), by

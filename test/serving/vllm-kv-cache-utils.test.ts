@@ -44,7 +44,6 @@
  *     size_matches_events — KV connectors / events / groups
  */
 import { describe, expect, it } from "vitest";
-import { isUserError } from "../../sim/errors.ts";
 import type { ModelSpec } from "../../sim/model/types.ts";
 import { blockHash, BlockHashChain, type TokenIdentity } from "../../sim/serving/block-hash.ts";
 import { BlockPool, FreeKVCacheBlockQueue } from "../../sim/serving/block-pool.ts";
@@ -53,6 +52,7 @@ import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { KVCacheManager } from "../../sim/serving/kv-cache-manager.ts";
 import { GiB } from "../../sim/units.ts";
 import { makeRequest } from "./helpers.ts";
+import { userErrorOf } from "../user-error.ts";
 
 /** A queue holding `order` (head first), built with appends. */
 function queueOf(capacity: number, order: number[]): FreeKVCacheBlockQueue {
@@ -296,15 +296,7 @@ function budget(model: ModelSpec, over: Record<string, unknown>) {
   );
 }
 
-function userErrorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isUserError(e)) return e.message;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
+const userErrorMessage = (f: () => unknown): string => userErrorOf(f).message;
 
 describe("test_get_kv_cache_config_one_worker: num_blocks = available // page // layers per group", () => {
   const cases: [string, ("full_attention" | "sliding_attention")[], number, number, number][] = [
@@ -353,14 +345,14 @@ describe("test_get_max_concurrency_for_kv_cache_config (Qwen1.5-7B shapes, max_m
 describe("test_estimate_max_model_len (Qwen1.5-7B shapes, fp16, 8 GiB of KV)", () => {
   // 32 layers × 2 × 32 heads × 128 × 2 B = 512 KiB per token → 8 GiB holds 16,384 tokens (1024 blocks).
   it("max_model_len 16385 does not fit; the estimate is 16384", () => {
-    const msg = userErrorOf(() => budget(qwenLike(full(32)), { maxModelLen: 16385, kvCacheMemoryBytes: 8 * GiB }));
+    const msg = userErrorMessage(() => budget(qwenLike(full(32)), { maxModelLen: 16385, kvCacheMemoryBytes: 8 * GiB }));
     expect(msg).toMatch(/max seq len \(16385\)/);
     expect(msg).toMatch(/estimated maximum model length is 16384/);
   });
   it("max_model_len 16383 needs all 1024 blocks, but one is the null block: rejected (vLLM main)", () => {
     // Upstream's estimate for 16383 is 16383 (bytes fit); the null-block reservation added in 2026
     // (test_kv_cache_reserves_null_block_for_max_model_len) rejects a pool of exactly the blocks one request needs.
-    const msg = userErrorOf(() => budget(qwenLike(full(32)), { maxModelLen: 16383, kvCacheMemoryBytes: 8 * GiB }));
+    const msg = userErrorMessage(() => budget(qwenLike(full(32)), { maxModelLen: 16383, kvCacheMemoryBytes: 8 * GiB }));
     expect(msg).toMatch(/1024 KV blocks cannot hold one 16383-token request/);
   });
 });
@@ -369,7 +361,7 @@ describe("the null block is reserved (test_check_enough_kv_cache_memory_reserves
   // max_model_len 512 needs 512 / 16 = 32 blocks; one layer of new_kv_cache_spec() (16,384 B pages).
   const one = tinyModel(full(1));
   it("32 blocks of memory: only 31 usable → rejected", () => {
-    expect(userErrorOf(() => budget(one, { maxModelLen: 512, kvCacheMemoryBytes: 32 * PAGE }))).toMatch(
+    expect(userErrorMessage(() => budget(one, { maxModelLen: 512, kvCacheMemoryBytes: 32 * PAGE }))).toMatch(
       /cannot hold one 512-token request/,
     );
   });

@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { cartesianProduct, decimalsOf, parseVary, parseVaryList, pointParams, productSize } from "../../sim/sweep/spec.ts";
-import { isUserError } from "../../sim/errors.ts";
+import { userErrorOf } from "../user-error.ts";
 
-function userErrorMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isUserError(e)) return e.message;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
+const userErrorMessage = (fn: () => unknown): string => userErrorOf(fn).message;
 
 describe("--vary ranges", () => {
   it("expands the issue's utilisation range to exactly ten values, END included, no float drift", () => {
