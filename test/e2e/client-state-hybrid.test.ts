@@ -13,22 +13,11 @@ import { resolveServingConfig, type ServingConfigInput } from "../../sim/serving
 import { KVCacheCoordinator } from "../../sim/serving/kv-cache-coordinator.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
-import type { FrameMessage, HelloMessage } from "../../server/protocol.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
+import { frameOf, helloFor } from "./store-feed.ts";
 import { slimMessage, ScheduleFilter } from "../../client/src/data/frame-pack.ts";
 import { GiB } from "../../sim/units.ts";
 
-function frameOf(seq: number, events: EngineEvent[], t0: number, t1: number): FrameMessage {
-  const count = (type: string) => events.filter((e) => e.type === type).length;
-  return {
-    type: "frame", seq, t0, t1, snapshots: [], droppedSamples: 0, events,
-    counts: {
-      steps: count("step"), arrivals: count("arrival"), admitted: count("admitted"), finished: count("finished"),
-      rejected: count("rejected"), preemptions: count("preempted"),
-      evictedBlocks: events.reduce((s, e) => s + (e.type === "blocks_evicted" ? e.blockIds.length : 0), 0),
-    },
-  };
-}
 
 function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
   const config = resolveServingConfig({ gpu: "H100-SXM-80GB", kvCacheMemoryBytes: 8 * GiB, numGpuBlocksOverride: numBlocks, ...input });
@@ -41,11 +30,7 @@ function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
   engine.addRequests(trace);
   engine.endTrace();
   const store = new ServeStore();
-  store.apply({
-    type: "hello", protocolVersion: 1, runId: "hybrid", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
-    detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
-    facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
-  });
+  store.apply(helloFor("hybrid", engine, config));
   const seen = { steps: 0, mismatches: 0, cachedFree: false, eviction: false, windowFrees: 0, nullInEvents: 0 };
   let seq = 0;
   const finishedIds = new Set<number>();
@@ -116,11 +101,7 @@ describe("the stream worker's slimmed frames on a hybrid model", () => {
     const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
     engine.addRequests(trace);
     engine.endTrace();
-    const hello: HelloMessage = {
-      type: "hello", protocolVersion: 1, runId: "slim-hybrid", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
-      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
-      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
-    };
+    const hello = helloFor("slim-hybrid", engine, config);
     const full = new ServeStore();
     const slim = new ServeStore();
     full.apply(hello, 0);
@@ -160,11 +141,7 @@ describe("chain positions through sliding-window drops", () => {
     engine.addRequests(trace);
     engine.endTrace();
     const store = new ServeStore();
-    store.apply({
-      type: "hello", protocolVersion: 1, runId: "phi3", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
-      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
-      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
-    });
+    store.apply(helloFor("phi3", engine, config));
     const coord = engine.kvCacheManager as KVCacheCoordinator;
     let seq = 0, checked = 0, holes = 0, wrong = 0;
     while (engine.step()) {

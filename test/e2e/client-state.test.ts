@@ -10,21 +10,10 @@ import { ServingEngine } from "../../sim/serving/engine.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
-import type { FrameMessage, HelloMessage } from "../../server/protocol.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
+import { frameOf, helloFor } from "./store-feed.ts";
 import { slimMessage, ScheduleFilter } from "../../client/src/data/frame-pack.ts";
 
-function frameOf(seq: number, events: EngineEvent[], t0: number, t1: number): FrameMessage {
-  const count = (type: string) => events.filter((e) => e.type === type).length;
-  return {
-    type: "frame", seq, t0, t1, snapshots: [], droppedSamples: 0, events,
-    counts: {
-      steps: count("step"), arrivals: count("arrival"), admitted: count("admitted"), finished: count("finished"),
-      rejected: count("rejected"), preemptions: count("preempted"),
-      evictedBlocks: events.reduce((s, e) => s + (e.type === "blocks_evicted" ? e.blockIds.length : 0), 0),
-    },
-  };
-}
 
 describe("ServeStore against the engine", () => {
   it("rebuilds the exact block map and the engine's TTFTs and preemptions from the event stream", () => {
@@ -41,11 +30,7 @@ describe("ServeStore against the engine", () => {
     engine.addRequests(trace);
     engine.endTrace();
     const store = new ServeStore();
-    store.apply({
-      type: "hello", protocolVersion: 1, runId: "test", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
-      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
-      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
-    });
+    store.apply(helloFor("test", engine, config));
     expect(store.blocks.n).toBe(160);
     let seq = 0;
     let steps = 0;
@@ -104,11 +89,7 @@ describe("the stream worker's slimmed frames (frame-pack.ts)", () => {
     const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
     engine.addRequests(trace);
     engine.endTrace();
-    const hello: HelloMessage = {
-      type: "hello", protocolVersion: 1, runId: "slim", kind: "replay", config: {}, state: "running", speed: 1, t: 0,
-      detail: ["blocks", "requests", "steps", "memory"], maxFrameRate: 30, budget: engine.budget,
-      facts: { modelName: config.model.name, gpuName: config.gpu.name, gpuMemoryBytes: config.gpu.memoryBytes, tensorParallelSize: 1 },
-    };
+    const hello = helloFor("slim", engine, config);
     const full = new ServeStore();
     const slim = new ServeStore();
     full.apply(hello, 0);
