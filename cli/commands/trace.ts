@@ -66,7 +66,8 @@ export function register(program: Command): void {
     .description("generate a synthetic workload (vLLM benchmark arrivals, length distributions, shared prefixes, sessions)")
     .requiredOption("-o, --output <path>", "output file (.jsonl, native format)")
     .option("--num-prompts <n>", "number of requests", parseIntFlag("--num-prompts"), 1000)
-    .option("--request-rate <r>", "requests per second (inf = all at t = 0)", parseRate, Infinity)
+    // commander prints a default with JSON.stringify, which turns Infinity into "null": say "inf", as vLLM does.
+    .addOption(new Option("--request-rate <r>", "requests per second (inf = all at t = 0)").argParser(parseRate).default(Infinity, "inf"))
     .option("--burstiness <b>", "Gamma shape of inter-arrival gaps (1 = Poisson, < 1 burstier, inf = constant)", parseBurstiness, 1)
     .option("--seed <n>", "random seed", parseIntFlag("--seed"), 0)
     .option("--input-len <spec>", "new prompt tokens per request: N, uniform:MIN:MAX, lognormal:MEDIAN:SIGMA[:MAX]", "1024")
