@@ -174,6 +174,18 @@ describe("Serve view", () => {
     await closePage(page);
   });
 
+  it("a hybrid model replays with its KV-cache groups sharing the block map (gpt-oss-120b, mxfp4 weights)", async () => {
+    // gpt-oss-120b: 18 sliding + 18 full layers → 2 groups of 18 (vLLM's hybrid grouping); its mxfp4 weights (60.77 GiB)
+    // leave a KV cache on one H100 at max-model-len 8192. The block count is the CLI's for the same flags.
+    const json = JSON.parse(cli(["capacity", "--model", "openai/gpt-oss-120b", "--gpu", "H100-SXM-80GB", "--max-model-len", "8192", "--json"]));
+    expect(json.kvCacheGroups).toBe(2);
+    const { page, errors } = await open("/?model=openai/gpt-oss-120b&mml=8192&maxreq=200&speed=max");
+    await waitForFrames(page, 3);
+    await expect.poll(() => page.locator("#blk-count").textContent(), { timeout: 20_000 }).toContain(`of ${json.numGpuBlocks.toLocaleString("en-US")} blocks, shared by 2 KV-cache groups`);
+    expect(errors).toEqual([]);
+    await closePage(page);
+  });
+
   it("an uploaded malformed trace shows the line-numbered error", async () => {
     const { page, errors } = await open("/?speed=1");
     const bad = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,lots,109\n";

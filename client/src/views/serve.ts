@@ -218,7 +218,9 @@ export function serveView(opts: { setConn(text: string, cls?: string): void }): 
     if (aggregateBlocks && snap) store.blocks.loadCounts(snap.numUsedBlocks, snap.numCachedFreeBlocks, snap.numFreeBlocks);
     const lay = blocks.layout();
     if (aggregateBlocks) setText($(el, "#blk-hl"), `counts only: per-block detail is off above ${int(MAX_DETAIL_BLOCKS)} blocks`);
-    setText($(el, "#blk-count"), `${snap ? `${int(snap.numUsedBlocks)} used · ${int(snap.numCachedFreeBlocks)} cached · ${int(snap.numFreeBlocks)} free of ` : ""}${int(store.blocks.n)} blocks${lay.per > 1 ? ` (1 px = ${lay.per} blocks)` : lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`);
+    // Sliding-window and hybrid models: every KV-cache group's block tables draw on this one pool (vLLM's coordinator).
+    const groups = store.budget?.kvCacheGroups ?? 1;
+    setText($(el, "#blk-count"), `${snap ? `${int(snap.numUsedBlocks)} used · ${int(snap.numCachedFreeBlocks)} cached · ${int(snap.numFreeBlocks)} free of ` : ""}${int(store.blocks.n)} blocks${groups > 1 ? `, shared by ${groups} KV-cache groups` : ""}${lay.per > 1 ? ` (1 px = ${lay.per} blocks)` : lay.shown < store.blocks.n ? ` (showing ${int(lay.shown)} of ${int(store.blocks.n)})` : ""}`);
   }
 
   function drawMem(now: number) {
