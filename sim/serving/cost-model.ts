@@ -48,6 +48,12 @@ export interface CostInputs {
   numExpertsPerTok: number;
   activeParamsPerRank: number;
   kvBytesPerTokenPerRank: number;
+  /**
+   * Sliding-window layers (gpt-oss, Gemma-2, Mistral-7B-v0.1): their share of the attention layers and their window.
+   * A new token there reads and attends over at most `slidingWindow` keys, not its whole context. 0 / 0 without.
+   */
+  slidingLayerFraction: number;
+  slidingWindow: number;
   hbmBandwidth: number;
   peakFlops: number;
   interconnectBandwidth: number;
@@ -62,6 +68,7 @@ export function costInputs(config: ServingConfig): CostInputs {
   const lowPrecision = config.quantization === "fp8" || config.quantization === "int8" || config.dtype === "fp8";
   const peak =
     lowPrecision && config.gpu.fp8Flops ? config.gpu.fp8Flops * params.lowPrecisionComputeScale : config.gpu.bf16Flops;
+  const layout = kvLayout(m, { kvCacheDtype: config.kvCacheDtype, modelDtype: config.dtype, tensorParallelSize: tp });
   let expertBytes = 0;
   if (m.moe) {
     // routed experts' share of the MLP weights on this rank
@@ -80,11 +87,9 @@ export function costInputs(config: ServingConfig): CostInputs {
     numExperts: m.moe?.numExperts ?? 0,
     numExpertsPerTok: m.moe?.numExpertsPerTok ?? 0,
     activeParamsPerRank: p.active / tp,
-    kvBytesPerTokenPerRank: kvLayout(m, {
-      kvCacheDtype: config.kvCacheDtype,
-      modelDtype: config.dtype,
-      tensorParallelSize: tp,
-    }).bytesPerToken,
+    kvBytesPerTokenPerRank: layout.bytesPerToken,
+    slidingLayerFraction: layout.numSlidingLayers / layout.numAttentionLayers,
+    slidingWindow: layout.numSlidingLayers > 0 ? (layout.slidingWindow ?? 0) : 0,
     hbmBandwidth: config.gpu.hbmBandwidth,
     peakFlops: peak,
     interconnectBandwidth: config.gpu.interconnectBandwidth,
@@ -107,11 +112,22 @@ export function stepCost(c: CostInputs, batch: readonly BatchItem[]): StepCost {
   let T = 0;
   let kvTokensRead = 0;
   let attnFlops = 0;
+  const W = c.slidingWindow;
+  const fs = c.slidingLayerFraction;
   for (const b of batch) {
     T += b.numTokens;
-    kvTokensRead += b.numComputedBefore + b.numTokens;
-    // QK^T and PV over the causal context: 4 · width · n · (ctx + (n+1)/2) per layer
-    attnFlops += 4 * c.attnWidthPerRank * b.numTokens * (b.numComputedBefore + (b.numTokens + 1) / 2);
+    if (W > 0) {
+      // QK^T and PV over the causal context: 4 · width · n · (ctx + (n+1)/2) per full layer
+      const full = b.numTokens * (b.numComputedBefore + (b.numTokens + 1) / 2);
+      // A sliding layer reads the keys of positions ctx − W + 1 … ctx + n − 1 and each new token attends over at
+      // most W of them (the full-layer count when the whole context fits in the window).
+      kvTokensRead += (1 - fs) * (b.numComputedBefore + b.numTokens) + fs * Math.min(b.numComputedBefore + b.numTokens, W + b.numTokens - 1);
+      attnFlops += 4 * c.attnWidthPerRank * ((1 - fs) * full + fs * Math.min(full, slidingKeys(b.numComputedBefore, b.numTokens, W)));
+    } else {
+      kvTokensRead += b.numComputedBefore + b.numTokens;
+      // QK^T and PV over the causal context: 4 · width · n · (ctx + (n+1)/2) per layer
+      attnFlops += 4 * c.attnWidthPerRank * b.numTokens * (b.numComputedBefore + (b.numTokens + 1) / 2);
+    }
   }
   if (T === 0) return { seconds: 0, memorySeconds: 0, computeSeconds: 0, commSeconds: 0 };
   let weightsRead = c.weightBytesPerRank;
@@ -133,4 +149,12 @@ export function stepCost(c: CostInputs, batch: readonly BatchItem[]): StepCost {
   }
   const seconds = Math.max(memorySeconds, computeSeconds) + commSeconds + p.stepOverheadS;
   return { seconds, memorySeconds, computeSeconds, commSeconds };
+}
+
+/** Σ over the n new tokens at positions ctx … ctx + n − 1 of the keys each attends to in a W-token window. */
+export function slidingKeys(ctx: number, n: number, W: number): number {
+  const a = ctx + 1; // keys of the first new token before the cap
+  if (a >= W) return n * W;
+  const k = Math.min(n, W - a); // tokens still below the cap: a, a + 1, …, a + k − 1
+  return k * a + (k * (k - 1)) / 2 + (n - k) * W;
 }
