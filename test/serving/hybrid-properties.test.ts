@@ -18,28 +18,10 @@ import { KVCacheManager } from "../../sim/serving/kv-cache-manager.ts";
 import { NULL_BLOCK } from "../../sim/serving/single-type-kv-cache-manager.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
 import type { TraceRequest } from "../../sim/traces/types.ts";
+import { traceArb as makeTraceArb } from "./trace-arb.ts";
 import { GiB } from "../../sim/units.ts";
 
-const traceArb = fc
-  .array(
-    fc.record({
-      gap: fc.double({ min: 0, max: 0.3, noNaN: true }),
-      promptTokens: fc.integer({ min: 1, max: 400 }),
-      outputTokens: fc.integer({ min: 1, max: 100 }),
-      prefix: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 20 }),
-    }),
-    { minLength: 1, maxLength: 30 },
-  )
-  .map((rows) => {
-    let t = 0;
-    return rows.map((r): TraceRequest => {
-      t += r.gap;
-      const hashIds = r.prefix
-        .slice(0, Math.ceil(r.promptTokens / 16))
-        .map((v, i, a) => a.slice(0, i + 1).reduce((h, x) => h * 5 + x + 1, 0));
-      return { arrival: t, promptTokens: r.promptTokens, outputTokens: r.outputTokens, hashIds, hashBlockTokens: 16 };
-    });
-  });
+const traceArb = makeTraceArb({ maxGap: 0.3, maxPromptTokens: 400, maxOutputTokens: 100, alphabet: 3, maxPrefixChunks: 20 });
 
 const configArb = fc.record({
   blockSize: fc.constantFrom(8, 16),

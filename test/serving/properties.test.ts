@@ -3,28 +3,10 @@ import { describe, expect, it } from "vitest";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { replay } from "../../sim/serving/engine.ts";
 import type { TraceRequest } from "../../sim/traces/types.ts";
+import { traceArb as makeTraceArb } from "./trace-arb.ts";
 
-/** Random traces with shared prefixes (hash ids over 16-token chunks drawn from a small alphabet). */
-const traceArb = fc
-  .array(
-    fc.record({
-      gap: fc.double({ min: 0, max: 0.5, noNaN: true }),
-      promptTokens: fc.integer({ min: 1, max: 200 }),
-      outputTokens: fc.integer({ min: 1, max: 40 }),
-      prefix: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 12 }),
-      priority: fc.integer({ min: 0, max: 2 }),
-    }),
-    { minLength: 1, maxLength: 30 },
-  )
-  .map((rows) => {
-    let t = 0;
-    return rows.map((r): TraceRequest => {
-      t += r.gap;
-      // prefix ids chain so equal leading ids mean equal prefixes, as in Mooncake
-      const hashIds = r.prefix.slice(0, Math.ceil(r.promptTokens / 16)).map((v, i, a) => a.slice(0, i + 1).reduce((h, x) => h * 5 + x + 1, 0));
-      return { arrival: t, promptTokens: r.promptTokens, outputTokens: r.outputTokens, hashIds, hashBlockTokens: 16, priority: r.priority };
-    });
-  });
+/** Random traces with shared prefixes (hash ids over 16-token chunks drawn from a small alphabet) and priorities. */
+const traceArb = makeTraceArb({ maxGap: 0.5, maxPromptTokens: 200, maxOutputTokens: 40, alphabet: 4, maxPrefixChunks: 12, maxPriority: 2 });
 
 const configArb = fc.record({
   blockSize: fc.constantFrom(4, 8, 16),
