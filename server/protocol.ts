@@ -212,10 +212,15 @@ export const FrameMessageSchema = Type.Object({
   /** Kind-specific series for non-replay kinds (training/RL/sweep points). */
   extra: Type.Optional(Type.Array(Type.Unknown())),
   /**
-   * The engine's own report so far (replay runs; `ReplaySummary` over the requests finished up to `t1`), at most
+   * The engine's own report so far (replay runs; `ReplaySummary` over the requests finished up to `liveT`), at most
    * about twice a wall second: live percentiles come from the engine, not from the viewer.
    */
   live: Type.Optional(ReplaySummarySchema),
+  /**
+   * Simulated time `live` was taken at (with `live`). A frame may merge several worker batches and only one of them
+   * carries a report, so `liveT` can be earlier than `t1`: requests finished in (liveT, t1] are not in it yet.
+   */
+  liveT: Type.Optional(num),
 });
 
 /** The whole KV block map at time `t`: state[i] 0 free, 1 used, 2 cached-free, 3 null block; owner[i] reqId or -1. */

@@ -60,6 +60,8 @@ export interface WorkerBatch {
   result?: { summary?: ReplaySummary; result?: unknown };
   /** The engine's report so far (Simulation.liveSummary), when due. */
   live?: ReplaySummary;
+  /** Simulated time of `live` (the batch's t1). */
+  liveT?: number;
   /** Set when the batch follows a backward seek: the timeline restarted at this time and metrics were reset. */
   rewoundTo?: number;
   blocks?: { t: number; state: number[]; owner: number[] };

@@ -94,6 +94,7 @@ function batch(id: number, extra: Partial<WorkerBatch> = {}): WorkerBatch {
   if (sim.liveSummary && !sim.finished && wall - lastLiveAt >= LIVE_SUMMARY_MS) {
     lastLiveAt = wall;
     out.live = sim.liveSummary();
+    out.liveT = t1;
   }
   const points = sim.drainExtra?.();
   if (points && points.length) out.extra = points;

@@ -82,6 +82,7 @@ interface PendingFrame {
   counts: FrameCounts;
   extra: unknown[];
   live?: ReplaySummary;
+  liveT?: number;
 }
 
 /**
@@ -140,6 +141,7 @@ export class StreamConnection {
         counts: { ...b.counts },
         extra: b.extra ? b.extra.slice() : [],
         live: b.live,
+        liveT: b.liveT,
       };
     } else {
       p.source = undefined;
@@ -150,7 +152,10 @@ export class StreamConnection {
       for (const e of events) p.events.push(e);
       for (const k of Object.keys(p.counts) as (keyof FrameCounts)[]) p.counts[k] += b.counts[k];
       if (b.extra) for (const x of b.extra) p.extra.push(x);
-      if (b.live) p.live = b.live;
+      if (b.live) {
+        p.live = b.live;
+        p.liveT = b.liveT;
+      }
     }
     const q = this.pending!;
     if (q.snapshots.length > this.limits.maxSnapshotsPerFrame) {
@@ -245,7 +250,10 @@ export class StreamConnection {
       counts: p.counts,
     };
     if (p.extra.length) frame.extra = p.extra;
-    if (p.live) frame.live = p.live;
+    if (p.live) {
+      frame.live = p.live;
+      frame.liveT = p.liveT;
+    }
     if (this.intervalMs > this.limits.frameIntervalMs) this.coarseFrames++;
     this.lastSent = now;
     if (!p.source) {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { seconds } from "../../client/src/ui/format.ts";
+import { num, seconds } from "../../client/src/ui/format.ts";
 import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { formatGiB } from "../../sim/units.ts";
@@ -61,13 +61,13 @@ describe("Serve view", () => {
 
     // The metrics panel shows the engine's live report (frames' `live`), not figures of its own.
     const live = await page.evaluate(() => {
-      const store = (window as unknown as { __vramscope: { store: { live: { completed: number; ttft: { p50: number; p99: number } } | null } } }).__vramscope.store;
-      return { live: store.live, ttftText: document.querySelector('[data-metric="ttft"] .value')?.textContent, src: document.querySelector("#serve-side .panel-head .aside")?.textContent };
+      const store = (window as unknown as { __vramscope: { store: { liveT: number; live: { completed: number; ttft: { p50: number; p99: number } } | null } } }).__vramscope.store;
+      return { live: store.live, liveT: store.liveT, ttftText: document.querySelector('[data-metric="ttft"] .value')?.textContent, src: document.querySelector("#serve-side .panel-head .aside")?.textContent };
     });
     expect(live.live).not.toBeNull();
     expect(live.live!.completed).toBeGreaterThan(0);
     expect(live.ttftText).toBe(`${seconds(live.live!.ttft.p50)} / ${seconds(live.live!.ttft.p99)}`);
-    expect(live.src).toContain(`live (engine, ${live.live!.completed.toLocaleString("en-US")} finished so far)`);
+    expect(live.src).toContain(`live (engine, ${live.live!.completed.toLocaleString("en-US")} finished by t = ${num(live.liveT, 1)} s)`);
 
     // "." steps exactly one engine step while paused.
     const steps = () => page.evaluate(() => (window as unknown as { __vramscope: { store: { totals: { steps: number } } } }).__vramscope.store.totals.steps);

@@ -49,6 +49,8 @@ export class ServeStore {
   summary: ReplaySummary | null = null;
   /** The engine's report so far (frames' `live`), until `summary` replaces it. */
   live: ReplaySummary | null = null;
+  /** Simulated time `live` covers (frames' `liveT`; may trail the stream's clock by part of a frame). */
+  liveT = 0;
   readonly blocks = new BlockStateMap();
   readonly requests = new RequestTracker();
   /** Bumped on any change; views compare to skip work. */
@@ -182,7 +184,10 @@ export class ServeStore {
     for (const s of f.snapshots) if (s.t >= last) this.snapshots.push(s); // STORE-1
     if (this.snapshots.length > MAX_SNAPSHOTS) this.compact();
     if (f.t1 > this.t) this.t = f.t1;
-    if (f.live) this.live = f.live;
+    if (f.live) {
+      this.live = f.live;
+      this.liveT = f.liveT ?? f.t1;
+    }
     this.applyBlockOps(f.packed, now);
     this.frameEvictions = f.evictions;
     let preemptT = NaN, preemptN = 0;

@@ -1,7 +1,7 @@
 /**
  * Live metrics of a replay: TTFT / TPOT / e2e percentiles with small histograms, throughput, preemptions,
  * recomputed tokens, prefix-cache hit rate, KV usage. Every figure is the engine's own report (`ReplaySummary`):
- * while the run streams, the one frames carry as `live` (over the requests finished so far); when the `summary`
+ * while the run streams, the one frames carry as `live` (over the requests finished by its `liveT`); when the `summary`
  * arrives, the final one — what `vramscope replay --json` prints for the same run. The page computes none of them;
  * the histograms bin the streamed per-request latencies for drawing.
  */
@@ -52,7 +52,7 @@ export function serveMetrics(): ServeMetrics {
       // Every figure is the engine's: its final report, or its report so far (frames' `live`).
       const s = store.summary ?? store.live;
       const set = (k: string, v: string) => ($(el, `#${id}-${k}`).textContent = v);
-      $(el, `#${id}-src`).textContent = final ? "final (engine summary)" : s ? `live (engine, ${int(s.completed)} finished so far)` : "live";
+      $(el, `#${id}-src`).textContent = final ? "final (engine summary)" : s ? `live (engine, ${int(s.completed)} finished by t = ${num(store.liveT, 1)} s)` : "live";
       const pp = (p?: { p50: number; p99: number }) => (s && s.completed > 0 && p ? `${seconds(p.p50)} / ${seconds(p.p99)}` : "–");
       set("ttft", pp(s?.ttft));
       set("tpot", pp(s?.tpot));
