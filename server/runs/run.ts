@@ -91,6 +91,11 @@ export class Run {
   private ended = false;
   private lastState: RunState = "created";
   private lastRewound = false;
+  /**
+   * A pause that came while the worker was advancing: its batch is still to be streamed, so `paused` is told once
+   * it has been (a viewer never sees a frame after `paused` until it plays or steps).
+   */
+  private pauseUntold = false;
   private abandonTimer: NodeJS.Timeout | null = null;
   private lastSpeed: Speed;
 
@@ -131,7 +136,8 @@ export class Run {
         if (state !== this.lastState) {
           this.lastState = state;
           if (state === "running") this.reanchor();
-          this.broadcastState();
+          this.pauseUntold = state === "paused" && this.working;
+          if (!this.pauseUntold) this.broadcastState();
           if (snap.status === "done") this.finish();
         }
       },
@@ -375,6 +381,10 @@ export class Run {
       // The worker died: onFail handles it.
     } finally {
       this.working = false;
+    }
+    if (this.pauseUntold) {
+      this.pauseUntold = false;
+      if (this.state === "paused") this.broadcastState();
     }
     if (!this.isFinal) this.drain();
   }

@@ -204,7 +204,7 @@ describe("streaming over a real WebSocket", () => {
     await c.waitFor((m) => m.type === "frame" && m.seq >= 5);
     c.send({ type: "pause" });
     await c.waitFor(isState("paused"));
-    await sleep(100); // a frame already in flight may land
+    // The server tells `paused` only after the batch in flight at the pause has streamed: no frame follows it.
     const before = c.of("frame").length;
     await sleep(600);
     expect(c.of("frame").length).toBe(before);

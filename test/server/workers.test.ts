@@ -59,9 +59,9 @@ describe("worker isolation", () => {
     expect(info).toMatchObject({ state: "failed", message: "simulated engine bug at step 3" });
 
     // The healthy run never noticed: still running, frames still coming, the server still answers.
+    // (Frames are paced at 30 a second; 10 s bounds a loaded machine, it is not the expectation.)
     const before = healthy.of("frame").length;
-    await sleep(500);
-    expect(healthy.of("frame").length).toBeGreaterThan(before + 5);
+    await healthy.waitFor((m) => m.type === "frame" && m.seq >= before + 5, 10_000);
     expect((await (await fetch(`${server.url}/api/runs/${healthyId}`)).json()).state).toBe("running");
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
