@@ -30,8 +30,6 @@ export class Request {
   firstScheduledTime: number | null = null;
   firstTokenTime: number | null = null;
   finishTime: number | null = null;
-  /** Time of the last token, for inter-token latencies. */
-  lastTokenTime: number | null = null;
   /** Reused by the scheduler for this request's entry in each step's output (see scheduler.ts). */
   scheduleEntry: { req: Request; numTokens: number; numComputedBefore: number; isPrefill: boolean } | null = null;
 

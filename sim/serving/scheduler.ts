@@ -239,7 +239,6 @@ export class Scheduler<K extends KvCacheAllocator = KVCacheManager> {
         req.firstTokenTime = end;
         firstTokens.push(req);
       }
-      req.lastTokenTime = end;
       if (req.isFinished) finished.push(req);
     }
     if (finished.length > 0) {
