@@ -8,6 +8,7 @@ import { KVCacheManager, type KvCacheAllocator } from "./kv-cache-manager.ts";
 import { MetricsCollector } from "./metrics.ts";
 import { Request } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
+import { cloneGraph } from "./checkpoint.ts";
 import type { EngineEvent, KvBudget, MemorySnapshot, ReplaySummary, RequestRecord, ServingConfig } from "./types.ts";
 
 /** Which parts of the event stream a subscriber wants; block-level events are off unless asked for. */
@@ -120,13 +121,8 @@ export class ServingEngine {
     if (this.detail.blocks) {
       this.scheduler.recordBlocks = true;
       this.kvCacheManager.blockPool.recordEvictions(true);
-      // held back so a step's block events read in causal order: freed → evicted → touched → allocated → cached
-      this.kvCacheManager.onCached = (req, first, blockIds) =>
-        this.pendingCached.push({ type: "blocks_cached", t: this.now, reqId: req.reqId, blockIds, firstBlockIndex: first });
-      if (this.kvCacheManager instanceof KVCacheCoordinator)
-        this.kvCacheManager.onSkippedFreed = (req, blockIds) =>
-          this.pendingSkipped.push({ type: "blocks_freed", t: this.now, reqId: req.reqId, blockIds });
     }
+    this.wireBlockHooks();
     this.records = opts.keepRecords === false ? null : [];
     this.onRequestDone = opts.onRequestDone;
     this.checkInvariants = opts.checkInvariants ?? false;
@@ -136,6 +132,31 @@ export class ServingEngine {
     // at most max_num_seqs requests come first before the most important one runs. 16× that leaves a wide margin.
     const chunk = Math.min(config.maxNumBatchedTokens, config.longPrefillTokenThreshold || Infinity);
     this.stallLimit = 16 * (config.maxNumSeqs + 2) * (Math.ceil(config.maxModelLen / chunk) + 2);
+  }
+
+  /** The KV-cache manager's block hooks close over this engine (so a clone re-wires them to itself). */
+  private wireBlockHooks(): void {
+    if (!this.detail.blocks) return;
+    // held back so a step's block events read in causal order: freed → evicted → touched → allocated → cached
+    this.kvCacheManager.onCached = (req, first, blockIds) =>
+      this.pendingCached.push({ type: "blocks_cached", t: this.now, reqId: req.reqId, blockIds, firstBlockIndex: first });
+    if (this.kvCacheManager instanceof KVCacheCoordinator)
+      this.kvCacheManager.onSkippedFreed = (req, blockIds) =>
+        this.pendingSkipped.push({ type: "blocks_freed", t: this.now, reqId: req.reqId, blockIds });
+  }
+
+  /**
+   * An independent copy of the whole engine state (a checkpoint; see checkpoint.ts): stepping either one leaves the
+   * other as it was, and both replay the rest of the trace identically. Shares what never changes after
+   * construction: the config, budget and cost inputs, the event callbacks, and the trace once `endTrace()` was called
+   * (consumed entries are dropped by slicing, never by writing into the array).
+   */
+  clone(): ServingEngine {
+    const shared = new Set<object>([this.config, this.budget, this.cost]);
+    if (this.traceEnded) shared.add(this.pending);
+    const copy = cloneGraph(this, shared);
+    copy.wireBlockHooks();
+    return copy;
   }
 
   /** Pushes trace requests; arrivals must not go back in time (a trace parser sorts or rejects first). */

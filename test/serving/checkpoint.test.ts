@@ -1,0 +1,141 @@
+/**
+ * Engine checkpoints (sim/serving/checkpoint.ts, ServingEngine.clone): a copy taken at any step is independent of
+ * the original, and both finish the trace exactly as an uninterrupted run does — same event stream block for block,
+ * same summary. The live server's backward seeks resume from such copies, so "identical" is the requirement, not
+ * "close".
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { resolveModel } from "../../sim/model/registry.ts";
+import type { ModelSpec } from "../../sim/model/types.ts";
+import { cloneGraph } from "../../sim/serving/checkpoint.ts";
+import { resolveServingConfig } from "../../sim/serving/config.ts";
+import { ServingEngine } from "../../sim/serving/engine.ts";
+import type { EngineEvent } from "../../sim/serving/types.ts";
+import type { TraceRequest } from "../../sim/traces/types.ts";
+import { GiB } from "../../sim/units.ts";
+import { traceArb as makeTraceArb } from "./trace-arb.ts";
+
+describe("cloneGraph", () => {
+  class Node {
+    next: Node | null = null;
+    constructor(readonly id: number, readonly data: Int32Array) {}
+    get twice(): number {
+      return this.id * 2;
+    }
+  }
+
+  it("keeps prototypes, cycles and shared identity; copies typed arrays, maps and sets", () => {
+    const a = new Node(1, new Int32Array([1, 2, 3]));
+    const b = new Node(2, a.data); // one array, two holders
+    a.next = b;
+    b.next = a;
+    const root = { nodes: [a, b], byId: new Map([[1, a]]), ids: new Set([b]) };
+    const c = cloneGraph(root);
+    const [ca, cb] = c.nodes;
+    expect(ca).toBeInstanceOf(Node);
+    expect(ca.twice).toBe(2);
+    expect(ca).not.toBe(a);
+    expect(ca.next).toBe(cb);
+    expect(cb.next).toBe(ca);
+    expect(c.byId.get(1)).toBe(ca);
+    expect([...c.ids][0]).toBe(cb);
+    expect(cb.data).toBe(ca.data); // still one array between the two copies…
+    expect(ca.data).not.toBe(a.data); // …but not the original's
+    ca.data[0] = 99;
+    expect(a.data[0]).toBe(1);
+  });
+
+  it("shares functions, frozen objects and the objects it is told to share", () => {
+    const f = () => 1;
+    const frozen = Object.freeze({ x: 1 });
+    const config = { y: 2 };
+    const c = cloneGraph({ f, frozen, config, own: { z: 3 } }, new Set([config]));
+    expect(c.f).toBe(f);
+    expect(c.frozen).toBe(frozen);
+    expect(c.config).toBe(config);
+  });
+
+  it("refuses built-ins whose state is not in own fields", () => {
+    expect(() => cloneGraph({ d: new Date(0) })).toThrow(/cannot copy a Date/);
+  });
+});
+
+const traceArb = makeTraceArb({ maxGap: 0.3, maxPromptTokens: 400, maxOutputTokens: 100, alphabet: 3, maxPrefixChunks: 20 });
+
+const configArb = fc.record({
+  blockSize: fc.constantFrom(8, 16),
+  numGpuBlocksOverride: fc.integer({ min: 150, max: 400 }), // ≥ 2 groups × 512/8 blocks + the null block (gpt-oss)
+  maxNumSeqs: fc.integer({ min: 1, max: 16 }),
+  maxNumBatchedTokens: fc.integer({ min: 512, max: 1024 }),
+  enablePrefixCaching: fc.boolean(),
+  schedulingPolicy: fc.constantFrom("fcfs" as const, "priority" as const),
+});
+
+/** An engine whose events go to whichever array `sink.to` names at the time (original and copy share the callback). */
+function engineFor(model: ModelSpec, c: object, trace: TraceRequest[], sink: { to: EngineEvent[] }) {
+  const engine = new ServingEngine(
+    resolveServingConfig({ model, gpu: "H100-SXM-80GB", maxModelLen: 512, stepTimeS: 0.01, kvCacheMemoryBytes: 8 * GiB, ...c }),
+    { onEvent: (e) => sink.to.push(e), detail: { blocks: true }, checkInvariants: true },
+  );
+  engine.addRequests(trace);
+  engine.endTrace();
+  return engine;
+}
+
+describe("ServingEngine.clone", () => {
+  const models: [string, ModelSpec][] = [
+    ["full attention (Llama-3.1-8B)", resolveModel("meta-llama/Llama-3.1-8B-Instruct")],
+    ["hybrid sliding + full groups (gpt-oss-120b)", resolveModel("openai/gpt-oss-120b")],
+  ];
+  for (const [name, model] of models) {
+    it(`${name}: a copy at a random step and its original both finish exactly as an uninterrupted run`, () => {
+      fc.assert(
+        fc.property(configArb, traceArb, fc.nat({ max: 400 }), (c, trace, cut) => {
+          const sink = { to: [] as EngineEvent[] };
+          const whole = engineFor(model, c, trace, sink);
+          const wholeSummary = whole.runToEnd();
+          const wholeEvents = sink.to;
+
+          const before: EngineEvent[] = [];
+          sink.to = before;
+          const original = engineFor(model, c, trace, sink);
+          for (let i = 0; i < cut && original.step(); i++);
+          const copy = original.clone();
+          // The original runs to the end first: nothing it does may reach the copy.
+          const afterOriginal: EngineEvent[] = [];
+          sink.to = afterOriginal;
+          const originalSummary = original.runToEnd();
+          const afterCopy: EngineEvent[] = [];
+          sink.to = afterCopy;
+          const copySummary = copy.runToEnd();
+
+          expect(originalSummary).toEqual(wholeSummary);
+          expect(copySummary).toEqual(wholeSummary);
+          expect([...before, ...afterOriginal]).toEqual(wholeEvents);
+          expect([...before, ...afterCopy]).toEqual(wholeEvents);
+          expect(copy.requestRecords()).toEqual(whole.requestRecords());
+        }),
+        { numRuns: 30 },
+      );
+    });
+  }
+
+  it("shares the trace once it has ended, and copies it while requests can still be pushed", () => {
+    const sink = { to: [] as EngineEvent[] };
+    const model = resolveModel("meta-llama/Llama-3.1-8B-Instruct");
+    const trace: TraceRequest[] = [
+      { arrival: 0, promptTokens: 100, outputTokens: 3 },
+      { arrival: 1, promptTokens: 100, outputTokens: 3 },
+    ];
+    const open = new ServingEngine(resolveServingConfig({ model, gpu: "H100-SXM-80GB", stepTimeS: 0.01 }), { onEvent: (e) => sink.to.push(e) });
+    open.addRequests(trace.slice(0, 1));
+    const copy = open.clone();
+    open.addRequests(trace.slice(1));
+    open.endTrace();
+    copy.endTrace();
+    // The copy never saw the second request: 1 completed against the original's 2.
+    expect(copy.runToEnd().completed).toBe(1);
+    expect(open.runToEnd().completed).toBe(2);
+  });
+});
