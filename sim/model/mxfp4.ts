@@ -8,9 +8,12 @@ export const MXFP4_BLOCK = 32;
  * - "triton" (default): Hopper with triton_kernels installed, vLLM's gpt-oss setup; `create_weights` pads the
  *   per-rank intermediate size to a multiple of 64 and leaves the hidden size alone;
  * - "marlin": Ampere (A100), or Hopper without triton_kernels; pads the intermediate size to 128 and the hidden
- *   size to 256 (the Marlin MoE kernel needs n % 256 and k % 128). vLLM logged "Model loading took 65.9651 GiB"
- *   for gpt-oss-120b so (vllm-project/vllm#23278), which these shapes reproduce to 0.1%.
- * FlashInfer's Blackwell backends (pad both to 256) are not modelled.
+ *   size to 256 (the Marlin MoE kernel needs n % 256 and k % 128). vLLM 0.10.1 on one H100 PCIe (TP 1, Marlin
+ *   named by its marlin_utils_fp4 warning) logged "Model loading took 65.9651 GiB" for gpt-oss-120b
+ *   (vllm-project/vllm#23278, 2025-08-20), which these shapes reproduce to 0.1%; a vLLM 0.11.2 single-GPU log
+ *   quotes the same figure (blog.huikang.dev/2025/12/28/vllm-logs.html).
+ * Until vllm-project/vllm#46549 the Triton backend on Hopper also held a second, padded copy of the scales and fp32
+ * expert biases: `mxfp4TritonHopperExtraBytes`. FlashInfer's Blackwell backends (pad both to 256) are not modelled.
  */
 export type Mxfp4Backend = "triton" | "marlin";
 
@@ -52,4 +55,34 @@ export function mxfp4RankShape(
     default:
       return { rows: rowsPerRank(g, tp), cols: colsPerRank(g, tp) };
   }
+}
+
+/** triton_kernels `HopperMXScaleLayout`: SWIZZLE_ALIGN_M = 2 · num_warps · 2 · 8 with num_warps = 8. */
+const HOPPER_SCALE_ALIGN_ROWS = 2 * 8 * 2 * 8;
+
+/**
+ * Bytes vLLM's Triton MXFP4 backend on Hopper holds per rank beyond the tensors `mxfp4RankShape` sizes, in releases
+ * before vllm-project/vllm#46549 (merged 2026-06-24, "Free unused MXFP4 scales in OAI Triton Backend"). This is why
+ * vLLM 0.14.1 logged "Model loading took 64.38 GiB" for gpt-oss-120b on one H100 ("Using Triton backend", TP 1;
+ * vllm-project/vllm#33155) where the checkpoint's shapes give 60.77 GiB:
+ * - `Mxfp4MoEMethod.process_weights_after_loading` (TRITON branch) passes w13/w2 scales through `_swizzle_mxfp4`
+ *   into the kernel's PrecisionConfig, then deletes the old w13_weight/w2_weight but not w13_weight_scale/
+ *   w2_weight_scale: the scales are held twice. The swizzled copy is padded: triton_kernels'
+ *   `HopperMXScaleLayout.swizzle_data` (num_warps 8, vLLM's non-batched default) rounds the non-block axis (2·I for
+ *   w13, H for w2) up to 2·8·2·8 = 256 and the block count up to even.
+ * - the same branch casts the expert biases to fp32: 2 B more per element than the bf16 ones already counted.
+ * The values' swizzle (`HopperMXValueLayout`) replaces the deleted original and pads rows to 16 and bytes to 32,
+ * which gpt-oss meets at TP 1, 2, 4 and 8, so it is not counted here.
+ * @param expertCount MoE layers × experts (the `count` of a routed-expert TensorGroup).
+ */
+export function mxfp4TritonHopperExtraBytes(
+  sizes: { hidden: number; intermediate: number },
+  expertCount: number,
+  tp: number,
+): { scaleCopies: number; fp32Biases: number } {
+  const inter = mxfp4IntermediatePerRank(sizes.intermediate, tp, "triton");
+  const swizzled = (rows: number, blocks: number) => roundUp(rows, HOPPER_SCALE_ALIGN_ROWS) * roundUp(blocks, 2);
+  const perExpert =
+    swizzled(2 * inter, Math.ceil(sizes.hidden / MXFP4_BLOCK)) + swizzled(sizes.hidden, Math.ceil(inter / MXFP4_BLOCK));
+  return { scaleCopies: perExpert * expertCount, fp32Biases: (2 * inter + sizes.hidden) * 2 * expertCount };
 }
