@@ -55,6 +55,11 @@ export interface ServerOptions {
   tracesDir?: URL;
   /** Runs with no stream for this long are cancelled, except `start: "now"` ones (default 120 s). */
   abandonAfterMs?: number;
+  /**
+   * Simulation compute between two checkpoints of a live run, ms (default 250): a backward seek re-simulates about
+   * this much at most. Tests set 0 (a checkpoint at every batch).
+   */
+  checkpointEveryMs?: number;
   /** Parse the default trace at startup so the first run starts at once (default true). */
   warmDefaultTrace?: boolean;
 }
@@ -98,6 +103,7 @@ export async function buildApp(opts: ServerOptions = {}): Promise<AppContext> {
     tickMs: limits.frameIntervalMs,
     workerMemoryMb,
     abandonAfterMs: opts.abandonAfterMs ?? 120_000,
+    checkpointEveryMs: opts.checkpointEveryMs ?? 250,
   });
   app.decorate("runs", manager);
   app.addHook("onClose", async () => manager.close());

@@ -250,6 +250,11 @@ export const StateMessageSchema = Type.Object({
   queuePosition: Type.Optional(int),
   /** Set after a backward seek: drop everything after this time, the stream restarts here (PROTO-1). */
   rewoundTo: Type.Optional(num),
+  /**
+   * With `rewoundTo`: the simulated time the silent re-simulation started from — the latest checkpoint before the
+   * target (the worker keeps a few while streaming), or 0 when it rebuilt from the start.
+   */
+  resumedFrom: Type.Optional(num),
   /** Why the run failed (state `failed`) or any other human-readable note. */
   message: Type.Optional(Type.String()),
 });

@@ -147,10 +147,16 @@ export class ServerMetrics {
     if (delta.generationTokens) this.generationTokens.inc(labels, delta.generationTokens);
     // Simulated requests end when they reach their trace output length (as `vllm bench` with ignore_eos).
     if (delta.requestSuccess) this.requestSuccess.inc({ ...labels, finished_reason: "length" }, delta.requestSuccess);
-    for (const v of delta.ttft) this.ttft.observe(labels, v);
-    for (const v of delta.e2e) this.e2e.observe(labels, v);
-    for (const v of delta.queueTime) this.queueTime.observe(labels, v);
-    for (const v of delta.iterationTokens) this.iterationTokens.observe(labels, v);
+    // One labelled child per histogram, not a label lookup per value: a rewind re-records every request so far.
+    const observeAll = (h: Histogram<string>, values: number[]) => {
+      if (values.length === 0) return;
+      const child = h.labels(labels);
+      for (const v of values) child.observe(v);
+    };
+    observeAll(this.ttft, delta.ttft);
+    observeAll(this.e2e, delta.e2e);
+    observeAll(this.queueTime, delta.queueTime);
+    observeAll(this.iterationTokens, delta.iterationTokens);
   }
 
   /** A rewind: the run's series restart from zero. */

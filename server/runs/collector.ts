@@ -72,11 +72,16 @@ export class BatchCollector {
     return out;
   }
 
-  /** Forget per-request state (a rewind re-simulates from the start). */
-  reset(): void {
+  /** A copy of the per-request bookkeeping, for a checkpoint (server/runs/checkpoints.ts). */
+  saveRequests(): unknown {
+    return new Map([...this.requests].map(([id, r]) => [id, { ...r }]));
+  }
+
+  /** Back to a checkpoint's bookkeeping; the accumulator is emptied. */
+  restoreRequests(saved: unknown): void {
     this.requests.clear();
+    for (const [id, r] of saved as Map<number, Pending>) this.requests.set(id, { ...r });
     this.take();
-    this.last = null;
   }
 
   private account(e: EngineEvent): void {

@@ -25,6 +25,7 @@ export interface RunManagerOptions {
   tickMs: number;
   workerMemoryMb: number;
   abandonAfterMs: number;
+  checkpointEveryMs: number;
 }
 
 export interface CreateRunInput {
@@ -60,6 +61,7 @@ export class RunManager {
       tickMs: this.opts.tickMs,
       workerMemoryMb: this.opts.workerMemoryMb,
       abandonAfterMs: this.opts.abandonAfterMs,
+      checkpointEveryMs: this.opts.checkpointEveryMs,
       onEnded: (r) => this.onEnded(r),
     });
     this.runs.set(id, run);

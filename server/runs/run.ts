@@ -50,6 +50,8 @@ export interface RunInit {
    * script's run): a page reloaded twenty times must not leave twenty runs holding the worker slots.
    */
   abandonAfterMs: number;
+  /** Simulation compute between two checkpoints in the worker, ms (server/runs/checkpoints.ts). */
+  checkpointEveryMs: number;
   /** Called once when the run reaches a final state (the manager frees its slot). */
   onEnded: (run: Run) => void;
 }
@@ -205,6 +207,7 @@ export class Run {
         simModule,
         input: this.prepared.workerInput,
         blocks: this.blocksWanted,
+        checkpointEveryMs: this.init.checkpointEveryMs,
       });
       this.working = false;
       this.onBatch(b);
@@ -407,7 +410,7 @@ export class Run {
     this.actor.send({ type: "PROGRESS", t: b.t1 });
     if (b.rewoundTo !== undefined) {
       this.reanchor();
-      this.broadcastState({ rewoundTo: b.rewoundTo });
+      this.broadcastState({ rewoundTo: b.rewoundTo, resumedFrom: b.resumedFrom });
     }
     for (const c of this.conns) c.pushBatch(b);
     if (b.blocks) for (const c of this.conns) if (c.detail.has("blocks")) c.send({ type: "blocks", ...b.blocks });

@@ -7,11 +7,11 @@ import type { EngineEvent, MemorySnapshot, ReplaySummary } from "../../sim/servi
 import type { FrameCounts } from "../protocol.ts";
 
 export type HostRequest =
-  | { op: "init"; id: number; kind: string; simModule: string; input: unknown; blocks: boolean }
+  | { op: "init"; id: number; kind: string; simModule: string; input: unknown; blocks: boolean; checkpointEveryMs: number }
   /** Run until simulated time `toT` or until `budgetMs` of wall time is spent, whichever first. */
   | { op: "advance"; id: number; toT: number; budgetMs: number }
   | { op: "step"; id: number; n: number; budgetMs: number }
-  /** Re-simulate to `t` (backward: silently from the start; forward: streamed). */
+  /** Re-simulate to `t` (backward: silently from the latest checkpoint before it, or the start; forward: streamed). */
   | { op: "seek"; id: number; t: number; budgetMs: number }
   /** Change per-block detail; re-simulates silently to the current time when turning it on. */
   | { op: "detail"; id: number; blocks: boolean }
@@ -64,6 +64,8 @@ export interface WorkerBatch {
   liveT?: number;
   /** Set when the batch follows a backward seek: the timeline restarted at this time and metrics were reset. */
   rewoundTo?: number;
+  /** With `rewoundTo`: where the re-simulation started (a checkpoint's time, or 0). */
+  resumedFrom?: number;
   blocks?: { t: number; state: number[]; owner: number[] };
 }
 

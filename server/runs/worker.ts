@@ -3,8 +3,9 @@
  * (init, advance, step, seek, detail, blocks) with one `batch` each. Nothing here touches sockets or timers: pacing
  * is the host's (the machine's ticker), so a paused run's worker is idle and a cancelled one is simply terminated.
  *
- * Seek relies on determinism: a backward seek rebuilds the simulation from its input and re-simulates silently to
- * the target (the viewer already has those events); a forward seek simply runs ahead, streaming what it passes.
+ * Seek relies on determinism: a backward seek resumes from the nearest earlier checkpoint (checkpoints.ts; kinds
+ * without them rebuild from the input) and re-simulates silently to the target (the viewer already has those
+ * events); a forward seek simply runs ahead, streaming what it passes.
  *
  * An exception here is reported as `fatal` with its message and the thread exits; the host fails the run.
  */
@@ -12,6 +13,7 @@ import { parentPort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import type { RecordingFactory, Simulation, SimulationFactory } from "./kinds/types.ts";
 import { BatchCollector } from "./collector.ts";
+import { Checkpoints, ReportedMetrics } from "./checkpoints.ts";
 import { emptyCounts, type ExportReply, type HostRequest, type WorkerBatch, type WorkerReply } from "./worker-messages.ts";
 
 if (!parentPort) throw new Error("server/runs/worker.ts must run in a worker thread");
@@ -26,6 +28,14 @@ let lastT = 0;
 /** Wall ms between two live summaries (WorkerBatch.live). */
 const LIVE_SUMMARY_MS = 500;
 let lastLiveAt = -Infinity;
+let checkpointEveryMs = 250;
+let checkpoints = new Checkpoints(checkpointEveryMs);
+/** Metrics reported to the host on the current timeline (a rewind to a checkpoint re-reports them from zero). */
+const reported = new ReportedMetrics();
+/** Wall ms spent simulating (advance, step, seek), which spaces the checkpoints. */
+let busyMs = 0;
+/** Start of the simulating op in progress (for the busy time so far inside a long one). */
+let opStart = 0;
 
 async function build(): Promise<void> {
   collector = new BatchCollector();
@@ -49,7 +59,10 @@ function stepOnce(): boolean {
  * an idle one stops exactly at `t` when the next arrival is later (instead of jumping to it).
  */
 function runTo(t: number, deadline = Infinity): void {
-  while (!sim.finished && sim.now < t && performance.now() < deadline) {
+  let now: number;
+  while (!sim.finished && sim.now < t && (now = performance.now()) < deadline) {
+    // A long op (a far forward seek, a max-speed slice) checkpoints on its way, not only at its end.
+    if (collector.streaming && checkpoints.due(busyMs + (now - opStart))) maybeCheckpoint(now);
     // Nothing left at all (next = Infinity): step, so the engine notices it has finished.
     const next = sim.nextEventTime ? sim.nextEventTime() : sim.now;
     if (sim.idleTo && next > t && next !== Number.POSITIVE_INFINITY) {
@@ -100,6 +113,8 @@ function batch(id: number, extra: Partial<WorkerBatch> = {}): WorkerBatch {
   if (points && points.length) out.extra = points;
   if (sim.finished) out.result = sim.result();
   lastT = t1;
+  if (out.rewoundTo !== undefined) reported.replace(out.metrics);
+  else reported.add(out.metrics);
   return out;
 }
 
@@ -109,9 +124,26 @@ function blockMap(): WorkerBatch["blocks"] {
   return { t: sim.now, state: Array.from(state), owner: Array.from(owner) };
 }
 
-/** Rebuilds and silently re-simulates to `t`. Metrics of the re-simulation are kept only when `keepMetrics`. */
-async function resimulate(t: number, keepMetrics: boolean): Promise<void> {
-  await build();
+/**
+ * Silently re-simulates to `t` from the latest checkpoint before it, or rebuilds from the input when there is none
+ * or when `keepMetrics` is false (the engine's detail changes: the copies lack it). With `keepMetrics` the next batch
+ * reports every metric from t = 0 (a rewind resets the run's /metrics series), otherwise the re-simulation's are
+ * dropped.
+ */
+async function resimulate(t: number, keepMetrics: boolean): Promise<number> {
+  const cp = keepMetrics && sim.restore ? checkpoints.atOrBefore(t) : null;
+  const from = cp ? cp.t : 0;
+  if (cp) {
+    sim.restore!(cp.sim);
+    collector.restoreRequests(cp.requests);
+    collector.last = cp.last;
+    collector.metrics = reported.upTo(cp.reported);
+    // The engine's own counters are cumulative from t = 0: report them whole (as after a rebuild).
+    lastCounters = { prefixQueries: 0, prefixHits: 0, preemptions: 0 };
+  } else {
+    if (!keepMetrics) checkpoints = new Checkpoints(checkpointEveryMs);
+    await build();
+  }
   collector.streaming = false;
   runTo(t);
   collector.streaming = true;
@@ -123,10 +155,22 @@ async function resimulate(t: number, keepMetrics: boolean): Promise<void> {
     if (sim.counters) lastCounters = sim.counters();
   }
   lastT = sim.now;
+  return from;
 }
 
 async function handle(req: HostRequest): Promise<WorkerReply> {
   if (req.op !== "init" && req.op !== "export" && !sim) throw new Error(`worker got "${req.op}" before "init"`);
+  if (req.op !== "advance" && req.op !== "step" && req.op !== "seek") return handleOp(req);
+  opStart = performance.now();
+  try {
+    return await handleOp(req);
+  } finally {
+    busyMs += performance.now() - opStart;
+    opStart = 0;
+  }
+}
+
+async function handleOp(req: HostRequest): Promise<WorkerReply> {
   switch (req.op) {
     case "init": {
       const mod = (await import(req.simModule)) as { createSimulation?: SimulationFactory };
@@ -135,6 +179,8 @@ async function handle(req: HostRequest): Promise<WorkerReply> {
       factory = mod.createSimulation;
       input = req.input;
       blocks = req.blocks;
+      checkpointEveryMs = req.checkpointEveryMs;
+      checkpoints = new Checkpoints(checkpointEveryMs);
       await build();
       const first = sim.snapshot();
       if (first) collector.addSnapshot(first);
@@ -151,8 +197,8 @@ async function handle(req: HostRequest): Promise<WorkerReply> {
     case "seek": {
       if (req.t < sim.now) {
         collector.take();
-        await resimulate(req.t, true);
-        const b = batch(req.id, { rewoundTo: sim.now });
+        const from = await resimulate(req.t, true);
+        const b = batch(req.id, { rewoundTo: sim.now, resumedFrom: from });
         b.t0 = sim.now;
         b.blocks = blocks ? blockMap() : undefined;
         return b;
@@ -205,11 +251,30 @@ async function exportRun(req: Extract<HostRequest, { op: "export" }>): Promise<E
   }
 }
 
+/**
+ * Takes a checkpoint when one is due: after a batch is posted (the host already has it, so the copy delays the next
+ * one, not this one), and on the way through a long op (`inOpSince` = now; busy time then includes the op so far).
+ * Not during a silent re-simulation: its collector holds a different tally. The metrics mark counts what the
+ * collector holds but has not reported yet: it will be, in this order, with the op's batch.
+ */
+function maybeCheckpoint(inOp?: number): void {
+  if (!sim || !sim.checkpoint || sim.finished || !collector.streaming) return;
+  const busy = busyMs + (inOp !== undefined ? inOp - opStart : 0);
+  if (!checkpoints.due(busy)) return;
+  const start = performance.now();
+  const cp = { t: sim.now, sim: sim.checkpoint(), requests: collector.saveRequests(), last: collector.last, reported: reported.mark(collector.metrics) };
+  const cost = performance.now() - start;
+  // Inside an op the copy is counted with the op's own time; after one, here.
+  if (inOp === undefined) busyMs += cost;
+  checkpoints.add(cp, busy + cost, cost);
+}
+
 let queue: Promise<void> = Promise.resolve();
 port.on("message", (req: HostRequest) => {
   queue = queue.then(async () => {
     try {
       port.postMessage(await handle(req));
+      if (req.op !== "export") maybeCheckpoint();
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       port.postMessage({ op: "fatal", id: req.id, message } satisfies WorkerReply);

@@ -17,7 +17,8 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
     if (e.type === "arrival") admitted++;
     opts.onEvent(e);
   };
-  const engine = new ServingEngine(config, { onEvent, detail: { blocks: opts.blocks, requests: true } });
+  // No request records: the live run reports summaries; exports re-simulate with their own recorder.
+  let engine = new ServingEngine(config, { onEvent, detail: { blocks: opts.blocks, requests: true }, keepRecords: false });
   engine.addRequests(requests);
   engine.endTrace();
   // The next trace entry the engine has not taken in yet; arrivals are sorted (parsers guarantee it, the engine
@@ -47,7 +48,20 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
       preemptions: engine.scheduler.numPreemptions,
     }),
     blockStates: () => engine.blockStates(),
+    checkpoint: (): ReplayCheckpoint => ({ engine: engine.clone(), admitted }),
+    restore(cp: unknown) {
+      const c = cp as ReplayCheckpoint;
+      // Copy again (the checkpoint stays reusable), and send events to this simulation's callback: the checkpoint may
+      // come from before a rebuild, whose callback fed a collector that is gone.
+      engine = c.engine.clone(onEvent);
+      admitted = c.admitted;
+    },
   };
+}
+
+interface ReplayCheckpoint {
+  engine: ServingEngine;
+  admitted: number;
 }
 
 /** Re-simulates to `untilT` with a recorder (deterministic, so it matches what the live run showed). */

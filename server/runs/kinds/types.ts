@@ -75,6 +75,13 @@ export interface Simulation {
   counters?(): { prefixQueries: number; prefixHits: number; preemptions: number };
   /** Kind-specific points produced since the last call (frame `extra`). */
   drainExtra?(): unknown[];
+  /**
+   * An independent copy of the state now (kinds that can: replay), kept by the worker as a checkpoint so a backward
+   * seek resumes from the nearest earlier one instead of re-simulating from the start. `restore` resumes from one
+   * (and may be called again with the same checkpoint later).
+   */
+  checkpoint?(): unknown;
+  restore?(checkpoint: unknown): void;
 }
 
 export interface SimulationOptions {
