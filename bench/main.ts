@@ -6,6 +6,7 @@ import { availableParallelism, cpus } from "node:os";
 import { run as browser } from "./browser.ts";
 import { run as replay, runReplay, formatReplay } from "./replay.ts";
 import { run as rss } from "./rss.ts";
+import { run as seek } from "./seek.ts";
 import { run as sweep } from "./sweep.ts";
 import { run as traces } from "./traces.ts";
 import { run as workerBoot } from "./worker-boot.ts";
@@ -27,6 +28,8 @@ await rss(1_000_000 / k);
 process.stdout.write("\n");
 await sweep(10_000 / k);
 await workerBoot();
+process.stdout.write("\n");
+await seek(20_000 / k);
 process.stdout.write("\n");
 const t = await traces(1_000_000 / k);
 process.stdout.write(
