@@ -270,9 +270,20 @@ export class ServingEngine {
       this.pendingSkipped = [];
       const evicted = this.kvCacheManager.blockPool.takeEvicted();
       if (evicted.length > 0) e({ type: "blocks_evicted", t: start, blockIds: evicted });
-      for (const a of out.admitted)
-        if (a.hitBlocks.length > 0) e({ type: "blocks_touched", t: start, reqId: a.req.reqId, blockIds: a.hitBlocks });
-      for (const [req, blocks] of out.allocated!) e({ type: "blocks_allocated", t: start, reqId: req.reqId, blockIds: blocks });
+      // more than one KV-cache group: each group's share of the concatenated ids (absent otherwise: same stream)
+      const kv = this.kvCacheManager;
+      const groups = kv instanceof KVCacheCoordinator && kv.numGroups > 1 ? kv.lastGroupBlocks : null;
+      for (const a of out.admitted) {
+        if (a.hitBlocks.length === 0) continue;
+        const g = groups?.get(a.req);
+        if (g) e({ type: "blocks_touched", t: start, reqId: a.req.reqId, blockIds: a.hitBlocks, groupBlocks: g.touched });
+        else e({ type: "blocks_touched", t: start, reqId: a.req.reqId, blockIds: a.hitBlocks });
+      }
+      for (const [req, blocks] of out.allocated!) {
+        const g = groups?.get(req);
+        if (g) e({ type: "blocks_allocated", t: start, reqId: req.reqId, blockIds: blocks, groupBlocks: g.allocated });
+        else e({ type: "blocks_allocated", t: start, reqId: req.reqId, blockIds: blocks });
+      }
       for (const c of this.pendingCached) e(c);
       this.pendingCached = [];
     }

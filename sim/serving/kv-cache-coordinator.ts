@@ -62,6 +62,13 @@ export class KVCacheCoordinator implements KvCacheAllocator {
   onCached: OnCached | null = null;
   /** Called with the blocks a sliding group drops outside its window, in free order (event stream). */
   onSkippedFreed: ((req: Request, blockIds: number[]) => void) | null = null;
+  /**
+   * Per request, how many of its last prefix-hit blocks (`touched`, nulls left out) and of its last new blocks
+   * (`allocated`) each group contributed, in group order: the `groupBlocks` of the `blocks_touched` /
+   * `blocks_allocated` events, which list the blocks of all groups concatenated. Recorded only when new block ids are
+   * returned (the event stream wants them) and there is more than one group; an entry goes when the request is freed.
+   */
+  readonly lastGroupBlocks = new Map<Request, { touched: number[]; allocated: number[] }>();
   private readonly fullGroupIds: number[] = [];
   private readonly otherGroupIds: number[] = [];
   /** The first sliding group's manager (all sliding groups share one window), for the decode fast path. */
@@ -191,16 +198,25 @@ export class KVCacheCoordinator implements KvCacheAllocator {
       numBlocksToAllocate += managers[g].getNumBlocksToAllocate(req, numTokensNeedSlot, hasHit ? hitGroups[g] : NONE);
     if (numBlocksToAllocate > this.blockPool.getNumFreeBlocks()) return null;
 
+    const record = this.returnNewBlockIds && managers.length > 1;
+    const touchedPerGroup: number[] = record ? new Array(managers.length).fill(0) : NONE;
     if (hasHit) {
-      for (const list of hitGroups) {
+      for (let g = 0; g < hitGroups.length; g++) {
         const live: number[] = [];
-        for (const b of list) if (b !== NULL_BLOCK) live.push(b);
+        for (const b of hitGroups[g]) if (b !== NULL_BLOCK) live.push(b);
         this.blockPool.touch(live);
+        if (record) touchedPerGroup[g] = live.length;
       }
     }
     for (let g = 0; g < managers.length; g++) managers[g].saveNewComputedBlocks(req, hasHit ? hitGroups[g] : NONE);
     const newBlocks: number[] = [];
-    for (const m of managers) m.allocateNewBlocks(req, numTokensNeedSlot, newBlocks);
+    const allocatedPerGroup: number[] = record ? new Array(managers.length) : NONE;
+    for (let g = 0; g < managers.length; g++) {
+      const before = newBlocks.length;
+      managers[g].allocateNewBlocks(req, numTokensNeedSlot, newBlocks);
+      if (record) allocatedPerGroup[g] = newBlocks.length - before;
+    }
+    if (record) this.lastGroupBlocks.set(req, { touched: touchedPerGroup, allocated: allocatedPerGroup });
     if (this.enableCaching) {
       const numTokensToCache = Math.min(numComputed + numNewTokens, req.numTokens);
       for (const m of managers) m.cacheBlocks(req, numTokensToCache, this.onCached);
@@ -210,6 +226,7 @@ export class KVCacheCoordinator implements KvCacheAllocator {
 
   /** vLLM `free`: group by group, each table in reverse. Returns every freed block id in free order. */
   free(req: Request, preempted = false): number[] {
+    this.lastGroupBlocks.delete(req);
     const out: number[] = [];
     for (const m of this.managers) m.free(req, preempted, out);
     return out;

@@ -126,7 +126,9 @@ export interface MemorySnapshot {
  * once per group with newly full blocks; its `firstBlockIndex` is the position of the first block in that group's
  * table, which is the hash-chain position in every group (all groups index the same token blocks). Blocks a sliding
  * group drops outside its window are a `blocks_freed` for the still-running request, at the start of the step that
- * drops them (after any preemption frees, before evictions).
+ * drops them (after any preemption frees, before evictions). With more than one group, `blocks_allocated` and
+ * `blocks_touched` also carry `groupBlocks`, each group's count of the listed blocks, so a block's position in its
+ * own group's table is known before it is cached.
  */
 export type EngineEvent =
   | { type: "arrival"; t: number; reqId: number; promptTokens: number; outputTokens: number }
@@ -149,8 +151,26 @@ export type EngineEvent =
   | { type: "preempted"; t: number; reqId: number; lostTokens: number }
   | { type: "first_token"; t: number; reqId: number }
   | { type: "finished"; t: number; reqId: number }
-  | { type: "blocks_allocated"; t: number; reqId: number; blockIds: number[] }
-  | { type: "blocks_touched"; t: number; reqId: number; blockIds: number[] }
+  | {
+      type: "blocks_allocated";
+      t: number;
+      reqId: number;
+      blockIds: number[];
+      /** More than one KV-cache group only: how many of `blockIds` each group holds, in group order. */
+      groupBlocks?: number[];
+    }
+  | {
+      type: "blocks_touched";
+      t: number;
+      reqId: number;
+      blockIds: number[];
+      /**
+       * More than one KV-cache group only: how many of `blockIds` each group holds, in group order. Every group's hit
+       * covers the same chain positions 0..L−1 (COORD-1) and full-attention groups hold no null block, so L is the
+       * largest count; a sliding group with k < L blocks has L − k null blocks in front of them.
+       */
+      groupBlocks?: number[];
+    }
   | { type: "blocks_freed"; t: number; reqId: number; blockIds: number[] }
   | { type: "blocks_cached"; t: number; reqId: number; blockIds: number[]; firstBlockIndex: number }
   | { type: "blocks_evicted"; t: number; blockIds: number[] }

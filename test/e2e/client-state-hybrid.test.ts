@@ -5,7 +5,9 @@
  * block map must equal `engine.blockStates()` block for block. Here a request's blocks come from two KV-cache groups
  * sharing one pool, and the sliding group frees blocks outside its window while the request runs (reported as
  * `blocks_freed`); the pool is small enough to preempt and evict, and a shared system prompt gives prefix hits in both
- * groups.
+ * groups. After every step, every block a running request holds must also show, as its chain position, its index in
+ * the engine's own block table of its KV-cache group (`coord.blockTable(req, g)`), cached or not: the events'
+ * `groupBlocks` make that exact, and the same stream without them (one concatenated table per request) does not.
  */
 import { describe, expect, it } from "vitest";
 import { ServingEngine } from "../../sim/serving/engine.ts";
@@ -31,7 +33,15 @@ function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
   engine.endTrace();
   const store = new ServeStore();
   store.apply(helloFor("hybrid", engine, config));
-  const seen = { steps: 0, mismatches: 0, cachedFree: false, eviction: false, windowFrees: 0, nullInEvents: 0 };
+  // the same stream without `groupBlocks`: what the client did before, one concatenated table per request
+  const ungrouped = new ServeStore();
+  ungrouped.apply(helloFor("hybrid-ungrouped", engine, config));
+  const coord = engine.kvCacheManager as KVCacheCoordinator;
+  const seen = {
+    steps: 0, mismatches: 0, cachedFree: false, eviction: false, windowFrees: 0, nullInEvents: 0,
+    /** Held blocks whose client chain position was compared with their engine table index, and how many differed. */
+    positions: 0, uncachedPositions: 0, wrongPositions: 0, wrongUngrouped: 0, groupedEvents: 0,
+  };
   let seq = 0;
   const finishedIds = new Set<number>();
   while (engine.step()) {
@@ -42,8 +52,30 @@ function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
     // a blocks_freed at the step's start for a request that neither finished nor was preempted: a window drop
     const preempted = new Set(events.filter((e) => e.type === "preempted").map((e) => e.reqId));
     seen.windowFrees += events.filter((e) => e.type === "blocks_freed" && !preempted.has(e.reqId) && !finishedIds.has(e.reqId)).length;
-    store.apply(frameOf(seq++, events, events.length ? events[0].t : engine.now, engine.now));
+    store.apply(frameOf(seq, events, events.length ? events[0].t : engine.now, engine.now));
+    seen.groupedEvents += events.filter((e) => "groupBlocks" in e).length;
+    const stripped = events.map((e) => {
+      if (e.type !== "blocks_allocated" && e.type !== "blocks_touched") return e;
+      const { groupBlocks: _, ...rest } = e;
+      return rest;
+    });
+    ungrouped.apply(frameOf(seq++, stripped, events.length ? events[0].t : engine.now, engine.now));
     seen.eviction ||= events.some((e) => e.type === "blocks_evicted");
+    // Every held block's chain position (what the block map's hover shows) is its index in the engine's own table
+    // of its KV-cache group, whether or not it is cached yet; together the running requests' tables hold every
+    // used block (a shared prefix block sits at the same index in every table that holds it: the hash chain).
+    const held = new Set<number>();
+    for (const r of engine.scheduler.running)
+      for (let g = 0; g < coord.numGroups; g++)
+        coord.blockTable(r, g).forEach((b, i) => {
+          if (b === 0) return; // the null block: a position the sliding window dropped
+          held.add(b);
+          seen.positions++;
+          if (!store.blocks.hashed[b]) seen.uncachedPositions++;
+          if (store.blocks.chainPos[b] !== i) seen.wrongPositions++;
+          if (ungrouped.blocks.chainPos[b] !== i) seen.wrongUngrouped++;
+        });
+    expect(held.size).toBe(engine.snapshot().numUsedBlocks);
     events = [];
     seen.steps++;
     const truth = engine.blockStates().state;
@@ -68,6 +100,18 @@ describe("ServeStore against the engine, KV-cache groups", () => {
       expect(store.blocks.n).toBe(numBlocks);
       expect(seen.mismatches).toBe(0);
       expect(seen.nullInEvents).toBe(0);
+      // exact chain positions for every held block after every step, uncached ones included; the KV-cache groups'
+      // counts are what makes them exact: with one concatenated table per request, positions go wrong
+      expect(seen.positions).toBeGreaterThan(10_000);
+      expect(seen.uncachedPositions).toBeGreaterThan(1_000);
+      expect(seen.wrongPositions).toBe(0);
+      if (model === "mistralai/Mistral-7B-v0.1") {
+        expect(seen.groupedEvents).toBe(0); // one group: the stream is unchanged
+        expect(seen.wrongUngrouped).toBe(0);
+      } else {
+        expect(seen.groupedEvents).toBeGreaterThan(100);
+        expect(seen.wrongUngrouped).toBeGreaterThan(1_000);
+      }
       const summary = engine.summary();
       // the workload exercised every path: window drops (gpt-oss's 128-token window; Gemma-2's and Mistral's 4096
       // tokens are longer than any request here, so nothing leaves their window), prefix hits, cached-free blocks,

@@ -29,7 +29,10 @@ export class BlockStateMap {
   state = new Uint8Array(0);
   owner = new Int32Array(0);
   refCnt = new Int32Array(0);
-  /** Position of the block in its owner's block table (= hash-chain position for full blocks), -1 unknown. */
+  /**
+   * Position of the block in its owner's block table of its KV-cache group (= hash-chain position for full blocks;
+   * all of a request's group tables index the same token blocks), -1 unknown.
+   */
   chainPos = new Int32Array(0);
   hashed = new Uint8Array(0);
   lastTouched = new Float64Array(0);
@@ -37,9 +40,12 @@ export class BlockStateMap {
   how = new Uint8Array(0);
   flashAt = new Float64Array(0);
   flashKind = new Uint8Array(0);
-  /** Each request's block table (touched prefix blocks first, then its own; -1 where a sliding window dropped a
-   *  block), to place new blocks in the chain and to release them when the engine reports them freed. */
-  private tables = new Map<number, number[]>();
+  /**
+   * Each request's block tables, one per KV-cache group (touched prefix blocks first, then its own; -1 where a
+   * sliding window dropped a block or its prefix hit has the null block), to place new blocks in their group's chain
+   * and to release them when the engine reports them freed. Events without a group (single-group models) use group 0.
+   */
+  private tables = new Map<number, number[][]>();
   /** Bumped on every change so views can skip redraws. */
   version = 0;
   /** Blocks whose state changed since the last `takeDirty()`; null = everything. */
@@ -81,10 +87,6 @@ export class BlockStateMap {
   }
 
   /**
-   * Fresh blocks for a request. `hashed` is left alone: a reused cached block is always `blocks_evicted` first, and
-   * the step's `blocks_cached` follows its allocations.
-   */
-  /**
    * Aggregate mode (per-block events off for a huge pool): cells show only how many blocks are in each state,
    * in order used → cached-free → free, with no owners. The view says so in its caption.
    */
@@ -102,8 +104,12 @@ export class BlockStateMap {
     fill(free, FREE);
   }
 
-  allocated(reqId: number, blockIds: BlockIds, t: number): void {
-    const table = this.table(reqId);
+  /**
+   * Fresh blocks for a request, at the end of its table of KV-cache group `group`. `hashed` is left alone: a reused
+   * cached block is always `blocks_evicted` first, and the step's `blocks_cached` follows its allocations.
+   */
+  allocated(reqId: number, blockIds: BlockIds, t: number, group = 0): void {
+    const table = this.table(reqId, group);
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
       this.state[b] = USED;
@@ -120,15 +126,17 @@ export class BlockStateMap {
   /**
    * A prefix-cache hit: the request reuses cached blocks, which form the front of its block table. Applied after
    * the step's allocations (see ServeStore): a request admitted in the same step as the one computing those blocks
-   * touches them before the engine reports their allocation, and each reference must count.
+   * touches them before the engine reports their allocation, and each reference must count. A -1 in `blockIds` is
+   * a hit position without a block (the null block of a sliding group, frame-pack.ts): it holds its place as a hole.
    */
-  touched(reqId: number, blockIds: BlockIds, t: number, now: number): void {
-    const table = this.table(reqId);
+  touched(reqId: number, blockIds: BlockIds, t: number, now: number, group = 0): void {
+    const table = this.table(reqId, group);
     const hits: number[] = [];
-    for (const b of blockIds) if (b >= 0 && b < this.n) hits.push(b);
+    for (const b of blockIds) if (b === -1 || (b >= 0 && b < this.n)) hits.push(b);
     for (const b of table) if (b >= 0 && this.owner[b] === reqId && this.chainPos[b] >= 0) this.chainPos[b] += hits.length;
     table.unshift(...hits);
     hits.forEach((b, i) => {
+      if (b < 0) return;
       this.state[b] = USED;
       this.refCnt[b] = Math.max(0, this.refCnt[b]) + 1;
       this.owner[b] = reqId;
@@ -168,24 +176,28 @@ export class BlockStateMap {
    * become holes (-1), as vLLM puts the null block there, so later blocks keep their chain positions.
    */
   private release(reqId: number, blockIds: BlockIds): void {
-    const table = this.tables.get(reqId);
-    if (!table) return;
+    const tables = this.tables.get(reqId);
+    if (!tables) return;
     const gone = new Set<number>(blockIds);
     let live = 0;
-    for (let i = 0; i < table.length; i++) {
-      if (gone.has(table[i])) table[i] = -1;
-      else if (table[i] >= 0) live++;
+    for (const table of tables) {
+      for (let i = 0; i < table.length; i++) {
+        if (gone.has(table[i])) table[i] = -1;
+        else if (table[i] >= 0) live++;
+      }
     }
+    // all groups go together: a group's holes keep their place while another group still holds blocks
     if (live === 0) this.tables.delete(reqId);
   }
 
-  private table(reqId: number): number[] {
-    let t = this.tables.get(reqId);
-    if (!t) {
-      t = [];
-      this.tables.set(reqId, t);
+  private table(reqId: number, group: number): number[] {
+    let tables = this.tables.get(reqId);
+    if (!tables) {
+      tables = [];
+      this.tables.set(reqId, tables);
     }
-    return t;
+    while (tables.length <= group) tables.push([]);
+    return tables[group];
   }
 
   evicted(blockIds: BlockIds, now: number): void {

@@ -2,7 +2,10 @@
  * What the stream worker does to a frame before the page sees it, so the page never parses or allocates per block:
  *
  * - the per-block events (blocks_allocated / touched / freed / cached / evicted) become one packed Int32Array of
- *   records `[op, reqId, arg, n, ...blockIds]` with their times in a Float64Array — transferred, not copied;
+ *   records `[op, reqId, arg, n, ...blockIds]` with their times in a Float64Array — transferred, not copied. An
+ *   allocated / touched event with `groupBlocks` (a model with several KV-cache groups) becomes one record per group,
+ *   the group index in `arg`; a grouped touched record lists the group's whole hit, -1 for each null block in front
+ *   (so every group's record has the hit's length), which places each block at its own group-table position;
  * - step events keep only the `scheduled` entries the request tracker acts on (prefill chunks, and the first decode
  *   of a request that is recomputing after a preemption): at full speed the decode entries are ~45 % of the stream
  *   and say nothing the tracker needs.
@@ -22,7 +25,10 @@ export const OP_FREED = 3;
 export const OP_CACHED = 4;
 export const OP_EVICTED = 5;
 export const OP_BARRIER = 6;
-/** Words before a record's block ids: op, reqId, arg (firstBlockIndex for OP_CACHED), n. */
+/**
+ * Words before a record's block ids: op, reqId, arg (firstBlockIndex for OP_CACHED; the KV-cache group for
+ * OP_ALLOCATED / OP_TOUCHED, 0 for an event without `groupBlocks`), n.
+ */
 export const RECORD_HEADER = 4;
 
 export interface PackedBlockOps {
@@ -63,6 +69,23 @@ const OPS: Record<string, number> = {
   blocks_evicted: OP_EVICTED,
 };
 
+/** Each KV-cache group's share of a grouped allocated / touched event's ids (null for one record). */
+function groupsOf(e: BlockEvent): number[] | null {
+  if (e.type !== "blocks_allocated" && e.type !== "blocks_touched") return null;
+  const g = e.groupBlocks;
+  return g !== undefined && g.length > 1 ? g : null;
+}
+
+/**
+ * The chain length of a grouped prefix hit: every group's hit covers positions 0..L−1 (COORD-1) and a full-attention
+ * group (a hybrid model has one) has no null block, so the largest count is L.
+ */
+function hitLength(groups: readonly number[]): number {
+  let max = 0;
+  for (const n of groups) if (n > max) max = n;
+  return max;
+}
+
 /** Splits a frame's events into the packed block records and everything else (in order). */
 export function packBlockEvents(events: readonly EngineEvent[]): {
   rest: EngineEvent[];
@@ -74,8 +97,14 @@ export function packBlockEvents(events: readonly EngineEvent[]): {
   let anyBlocks = false;
   for (const e of events) {
     if (OPS[e.type] !== undefined) {
-      words += RECORD_HEADER + (e as BlockEvent).blockIds.length;
-      records++;
+      const g = groupsOf(e as BlockEvent);
+      if (g) {
+        words += g.length * RECORD_HEADER + (e.type === "blocks_touched" ? g.length * hitLength(g) : (e as BlockEvent).blockIds.length);
+        records += g.length;
+      } else {
+        words += RECORD_HEADER + (e as BlockEvent).blockIds.length;
+        records++;
+      }
       anyBlocks = true;
     } else if (e.type === "step" || e.type === "memory") {
       words += RECORD_HEADER;
@@ -100,6 +129,24 @@ export function packBlockEvents(events: readonly EngineEvent[]): {
       continue;
     }
     const b = e as BlockEvent;
+    const groups = groupsOf(b);
+    if (groups) {
+      // one record per KV-cache group; a touched group's hit padded in front with -1 (null blocks) to the hit length
+      const len = op === OP_TOUCHED ? hitLength(groups) : 0;
+      for (let g = 0, from = 0; g < groups.length; from += groups[g], g++) {
+        const n = groups[g];
+        const pad = op === OP_TOUCHED ? len - n : 0;
+        ops[w] = op;
+        ops[w + 1] = "reqId" in b ? b.reqId : -1;
+        ops[w + 2] = g;
+        ops[w + 3] = pad + n;
+        ops.fill(-1, w + RECORD_HEADER, w + RECORD_HEADER + pad);
+        ops.set(b.blockIds.slice(from, from + n), w + RECORD_HEADER + pad);
+        w += RECORD_HEADER + pad + n;
+        times[r++] = e.t;
+      }
+      continue;
+    }
     ops[w] = op;
     ops[w + 1] = "reqId" in b ? b.reqId : -1;
     ops[w + 2] = b.type === "blocks_cached" ? b.firstBlockIndex : 0;

@@ -222,7 +222,7 @@ export class ServeStore {
     const flush = () => {
       for (let i = 0; i < pending.length; i += 2) {
         const w = pending[i];
-        if (ops[w] === OP_TOUCHED) this.blocks.touched(ops[w + 1], ids(w), times[pending[i + 1]], now);
+        if (ops[w] === OP_TOUCHED) this.blocks.touched(ops[w + 1], ids(w), times[pending[i + 1]], now, ops[w + 2]);
       }
       for (let i = 0; i < pending.length; i += 2) if (ops[pending[i]] === OP_CACHED) this.blocks.cached(ids(pending[i]), ops[pending[i] + 2]);
       pending.length = 0;
@@ -231,7 +231,7 @@ export class ServeStore {
       const op = ops[w];
       if (op === OP_BARRIER || op === OP_FREED) flush();
       switch (op) {
-        case OP_ALLOCATED: this.blocks.allocated(ops[w + 1], ids(w), times[r]); break;
+        case OP_ALLOCATED: this.blocks.allocated(ops[w + 1], ids(w), times[r], ops[w + 2]); break;
         case OP_TOUCHED:
         case OP_CACHED: pending.push(w, r); break;
         case OP_FREED: this.blocks.freed(ops[w + 1], ids(w), times[r]); break;
