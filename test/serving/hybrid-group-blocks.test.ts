@@ -118,6 +118,13 @@ describe("groupBlocks: gpt-oss-120b, a prefix hit after the window moved on", ()
   });
 });
 
+describe("packing an event whose groupBlocks do not add up to its ids", () => {
+  it("falls back to one record (group 0) instead of writing past the buffer", () => {
+    const bad: EngineEvent = { type: "blocks_allocated", t: 1, reqId: 4, blockIds: [7, 8, 9, 10, 11], groupBlocks: [3, 3] };
+    expect([...packBlockEvents([bad]).packed.ops]).toEqual([OP_ALLOCATED, 4, 0, 5, 7, 8, 9, 10, 11]);
+  });
+});
+
 describe("groupBlocks is absent with one KV-cache group (the stream stays byte-identical)", () => {
   const trace = synthesize({
     numRequests: 20, requestRate: 20, seed: 3, systemPromptTokens: 64, numSystemPrompts: 1,

@@ -69,11 +69,20 @@ const OPS: Record<string, number> = {
   blocks_evicted: OP_EVICTED,
 };
 
-/** Each KV-cache group's share of a grouped allocated / touched event's ids (null for one record). */
+/**
+ * Each KV-cache group's share of a grouped allocated / touched event's ids, or null for one record (no groups, or
+ * counts that do not add up to the ids: such an event is placed as one table rather than packed out of bounds).
+ */
 function groupsOf(e: BlockEvent): number[] | null {
   if (e.type !== "blocks_allocated" && e.type !== "blocks_touched") return null;
   const g = e.groupBlocks;
-  return g !== undefined && g.length > 1 ? g : null;
+  if (g === undefined || g.length < 2) return null;
+  let sum = 0;
+  for (const n of g) {
+    if (!(Number.isInteger(n) && n >= 0)) return null;
+    sum += n;
+  }
+  return sum === e.blockIds.length ? g : null;
 }
 
 /**
@@ -141,7 +150,7 @@ export function packBlockEvents(events: readonly EngineEvent[]): {
         ops[w + 2] = g;
         ops[w + 3] = pad + n;
         ops.fill(-1, w + RECORD_HEADER, w + RECORD_HEADER + pad);
-        ops.set(b.blockIds.slice(from, from + n), w + RECORD_HEADER + pad);
+        for (let i = 0; i < n; i++) ops[w + RECORD_HEADER + pad + i] = b.blockIds[from + i];
         w += RECORD_HEADER + pad + n;
         times[r++] = e.t;
       }
