@@ -148,13 +148,13 @@ export class ServingEngine {
   /**
    * An independent copy of the whole engine state (a checkpoint; see checkpoint.ts): stepping either one leaves the
    * other as it was, and both replay the rest of the trace identically. Shares what never changes after
-   * construction: the config, budget and cost inputs, the event callbacks, and the trace once `endTrace()` was called
-   * (consumed entries are dropped by slicing, never by writing into the array). `onEvent` replaces the event
-   * callback in the copy (the copy emits exactly the events the original's callback was given, so only where they
-   * go changes); without it the copy shares the original's.
+   * construction: the config, budget and cost inputs, the event callbacks, the latency samples' full chunks, and the
+   * trace once `endTrace()` was called (consumed entries are dropped by slicing, never by writing into the array).
+   * `onEvent` replaces the event callback in the copy (the copy emits exactly the events the original's callback was
+   * given, so only where they go changes); without it the copy shares the original's.
    */
   clone(onEvent?: (e: EngineEvent) => void): ServingEngine {
-    const shared = new Set<object>([this.config, this.budget, this.cost]);
+    const shared = new Set<object>([this.config, this.budget, this.cost, ...this.metrics.sealedChunks()]);
     if (this.traceEnded) shared.add(this.pending);
     const copy = cloneGraph(this, shared);
     if (onEvent && this.emit) copy.emit = onEvent;

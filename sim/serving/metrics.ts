@@ -1,19 +1,37 @@
 import type { Percentiles, ReplaySummary } from "./types.ts";
 
-/** A growable float array: percentiles need every sample, and 8 B per sample keeps a 1M-request replay small. */
+/** Samples per chunk of {@link Samples}. */
+const CHUNK = 4096;
+
+/**
+ * A growable float array: percentiles need every sample, and 8 B per sample keeps a 1M-request replay small. Stored
+ * in fixed chunks because full chunks never change again: engine copies (checkpoints, ServingEngine.clone) share
+ * them and copy only the last, so a run's checkpoints do not each hold every latency so far.
+ */
 export class Samples {
-  private data = new Float64Array(1024);
+  private readonly full: Float64Array[] = [];
+  private tail = new Float64Array(CHUNK);
+  private tailLength = 0;
   length = 0;
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
+    this.tail[this.tailLength++] = v;
+    this.length++;
+    if (this.tailLength === CHUNK) {
+      this.full.push(this.tail);
+      this.tail = new Float64Array(CHUNK);
+      this.tailLength = 0;
     }
-    this.data[this.length++] = v;
   }
+  /** Every sample, in order (a fresh array). */
   values(): Float64Array {
-    return this.data.subarray(0, this.length);
+    const out = new Float64Array(this.length);
+    this.full.forEach((c, k) => out.set(c, k * CHUNK));
+    out.set(this.tail.subarray(0, this.tailLength), this.full.length * CHUNK);
+    return out;
+  }
+  /** The chunks that can no longer change. */
+  sealedChunks(): readonly Float64Array[] {
+    return this.full;
   }
 }
 
@@ -46,6 +64,11 @@ export class MetricsCollector {
   readonly tpot = new Samples();
   readonly e2e = new Samples();
   readonly queueTime = new Samples();
+
+  /** Sample chunks that no longer change (shared by engine copies). */
+  sealedChunks(): Float64Array[] {
+    return [this.ttft, this.tpot, this.e2e, this.queueTime].flatMap((s) => [...s.sealedChunks()]);
+  }
   requests = 0;
   completed = 0;
   rejected = 0;

@@ -10,6 +10,7 @@ import { resolveModel } from "../../sim/model/registry.ts";
 import type { ModelSpec } from "../../sim/model/types.ts";
 import { cloneGraph } from "../../sim/serving/checkpoint.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
+import { Samples } from "../../sim/serving/metrics.ts";
 import { ServingEngine } from "../../sim/serving/engine.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
 import type { TraceRequest } from "../../sim/traces/types.ts";
@@ -137,5 +138,39 @@ describe("ServingEngine.clone", () => {
     // The copy never saw the second request: 1 completed against the original's 2.
     expect(copy.runToEnd().completed).toBe(1);
     expect(open.runToEnd().completed).toBe(2);
+  });
+
+  it("shares the latency samples' full chunks with the copy, and both go on exactly", () => {
+    // 10,000 one-token requests 1 ms apart, each alone (step 0.5 ms): TTFT = e2e = 0.5 ms for every one.
+    const model = resolveModel("meta-llama/Llama-3.1-8B-Instruct");
+    const config = resolveServingConfig({ model, gpu: "H100-SXM-80GB", stepTimeS: 0.0005 });
+    const trace: TraceRequest[] = Array.from({ length: 10_000 }, (_, i) => ({ arrival: i * 0.001, promptTokens: 16, outputTokens: 1 }));
+    const engine = new ServingEngine(config, { keepRecords: false });
+    engine.addRequests(trace);
+    engine.endTrace();
+    engine.runUntil(9); // ~9,000 finished: two full chunks of 4,096 TTFT samples
+    const copy = engine.clone();
+    const chunks = (e: ServingEngine) => (e as unknown as { metrics: { ttft: Samples } }).metrics.ttft.sealedChunks();
+    expect(chunks(engine)).toHaveLength(2);
+    expect(chunks(copy)[0]).toBe(chunks(engine)[0]); // shared, not copied
+    const a = engine.runToEnd();
+    const b = copy.runToEnd();
+    expect(a).toEqual(b);
+    expect(a.completed).toBe(10_000);
+    expect(a.ttft.p99).toBeCloseTo(0.0005, 12);
+    expect(chunks(copy)[0]).toBe(chunks(engine)[0]); // appending went to each one's own tail
+  });
+});
+
+describe("Samples", () => {
+  it("keeps every sample in order across chunk boundaries", () => {
+    const s = new Samples();
+    const n = 3 * 4096 + 17;
+    for (let i = 0; i < n; i++) s.push(i * 0.5);
+    const v = s.values();
+    expect(v.length).toBe(n);
+    expect(s.sealedChunks()).toHaveLength(3);
+    expect(Array.from(v.subarray(4094, 4099))).toEqual([2047, 2047.5, 2048, 2048.5, 2049]);
+    expect(v[n - 1]).toBe((n - 1) * 0.5);
   });
 });
