@@ -40,7 +40,7 @@ function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
   const seen = {
     steps: 0, mismatches: 0, cachedFree: false, eviction: false, windowFrees: 0, nullInEvents: 0,
     /** Held blocks whose client chain position was compared with their engine table index, and how many differed. */
-    positions: 0, uncachedPositions: 0, wrongPositions: 0, wrongUngrouped: 0, groupedEvents: 0,
+    positions: 0, uncachedPositions: 0, wrongPositions: 0, wrongGroups: 0, wrongUngrouped: 0, groupedEvents: 0,
   };
   let seq = 0;
   const finishedIds = new Set<number>();
@@ -73,6 +73,7 @@ function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
           seen.positions++;
           if (!store.blocks.hashed[b]) seen.uncachedPositions++;
           if (store.blocks.chainPos[b] !== i) seen.wrongPositions++;
+          if (store.blocks.group[b] !== g) seen.wrongGroups++; // what the hover names on hybrid models
           if (ungrouped.blocks.chainPos[b] !== i) seen.wrongUngrouped++;
         });
     expect(held.size).toBe(engine.snapshot().numUsedBlocks);
@@ -105,6 +106,7 @@ describe("ServeStore against the engine, KV-cache groups", () => {
       expect(seen.positions).toBeGreaterThan(10_000);
       expect(seen.uncachedPositions).toBeGreaterThan(1_000);
       expect(seen.wrongPositions).toBe(0);
+      expect(seen.wrongGroups).toBe(0);
       if (model === "mistralai/Mistral-7B-v0.1") {
         expect(seen.groupedEvents).toBe(0); // one group: the stream is unchanged
         expect(seen.wrongUngrouped).toBe(0);

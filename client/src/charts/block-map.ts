@@ -7,8 +7,8 @@
  * highlight (one request's blocks at full colour, the rest dimmed — linked to the Gantt's hover). Cell
  * size adapts so the whole pool fits the box (down to 1 px per block; past that one pixel stands for k blocks and
  * takes their mean colour, and the caption says "1 px = k blocks").
- * Hover names the block (`blk17`), its state, owner (`req-42`), hash-chain position, ref count, last touch and how
- * it was allocated.
+ * Hover names the block (`blk17`), its state, owner (`req-42`), hash-chain position (and KV-cache group on hybrid
+ * models), ref count, last touch and how it was allocated.
  *
  * Example:
  *   const map = blockMap().blocks(store.blocks).height(220);
@@ -182,6 +182,7 @@ export function blockMap(): BlockMap {
     if (s === USED || s === CACHED_FREE) {
       if (blocks.owner[i] >= 0) rows.push([s === USED ? "owner" : "last owner", `req-${blocks.owner[i]}`, s === USED ? requestHue(blocks.owner[i]) : undefined]);
       rows.push(["hash-chain position", blocks.chainPos[i] >= 0 ? `#${blocks.chainPos[i]}${blocks.hashed[i] ? " (hashed, full)" : " (partial, no hash)"}` : "unknown (joined mid-run)"]);
+      if (blocks.multiGroup && blocks.group[i] >= 0) rows.push(["KV-cache group", String(blocks.group[i])]);
       rows.push(["ref count", String(blocks.refCnt[i])]);
     }
     if (!Number.isNaN(blocks.lastTouched[i])) rows.push(["last touched", `t = ${blocks.lastTouched[i].toFixed(3)} s`]);

@@ -34,6 +34,10 @@ export class BlockStateMap {
    * all of a request's group tables index the same token blocks), -1 unknown.
    */
   chainPos = new Int32Array(0);
+  /** KV-cache group of the table `chainPos` counts in (-1 unknown); only hybrid models have more than group 0. */
+  group = new Int8Array(0);
+  /** Whether any event named a group other than 0 (the hover then names each block's group). */
+  multiGroup = false;
   hashed = new Uint8Array(0);
   lastTouched = new Float64Array(0);
   /** 0 unknown, 1 allocated fresh, 2 prefix hit (touched from the cache). */
@@ -57,6 +61,8 @@ export class BlockStateMap {
     this.owner = new Int32Array(n).fill(-1);
     this.refCnt = new Int32Array(n);
     this.chainPos = new Int32Array(n).fill(-1);
+    this.group = new Int8Array(n).fill(-1);
+    this.multiGroup = false;
     this.hashed = new Uint8Array(n);
     this.lastTouched = new Float64Array(n).fill(NaN);
     this.how = new Uint8Array(n);
@@ -79,6 +85,7 @@ export class BlockStateMap {
       this.refCnt[i] = s === USED ? 1 : 0;
       this.hashed[i] = s === CACHED_FREE ? 1 : 0;
       this.chainPos[i] = -1;
+      this.group[i] = -1;
       this.lastTouched[i] = s === FREE ? NaN : t;
       this.how[i] = 0;
       this.flashKind[i] = FLASH_NONE;
@@ -110,12 +117,14 @@ export class BlockStateMap {
    */
   allocated(reqId: number, blockIds: BlockIds, t: number, group = 0): void {
     const table = this.table(reqId, group);
+    if (group > 0) this.multiGroup = true;
     for (const b of blockIds) {
       if (b < 0 || b >= this.n) continue;
       this.state[b] = USED;
       this.owner[b] = reqId;
       this.refCnt[b] = 1;
       this.chainPos[b] = table.length;
+      this.group[b] = group;
       table.push(b);
       this.lastTouched[b] = t;
       this.how[b] = 1;
@@ -131,6 +140,7 @@ export class BlockStateMap {
    */
   touched(reqId: number, blockIds: BlockIds, t: number, now: number, group = 0): void {
     const table = this.table(reqId, group);
+    if (group > 0) this.multiGroup = true;
     const hits: number[] = [];
     for (const b of blockIds) if (b === -1 || (b >= 0 && b < this.n)) hits.push(b);
     for (const b of table) if (b >= 0 && this.owner[b] === reqId && this.chainPos[b] >= 0) this.chainPos[b] += hits.length;
@@ -141,6 +151,7 @@ export class BlockStateMap {
       this.refCnt[b] = Math.max(0, this.refCnt[b]) + 1;
       this.owner[b] = reqId;
       if (this.chainPos[b] < 0) this.chainPos[b] = i;
+      this.group[b] = group;
       this.lastTouched[b] = t;
       this.how[b] = 2;
       this.flashAt[b] = now;
