@@ -229,6 +229,13 @@ export const BlocksMessageSchema = Type.Object({
   t: num,
   state: Type.Array(int),
   owner: Type.Array(int),
+  /**
+   * Each running request's block table per KV-cache group, `[reqId, group, ...blockIds]` (-1 where a sliding window
+   * dropped a block): chain positions of the blocks held now, and where the next ones go (replay runs).
+   */
+  tables: Type.Optional(Type.Array(Type.Array(int))),
+  /** Blocks in use already in the prefix cache (state 1 but hashed): freeing them leaves them cached-free. */
+  cachedInUse: Type.Optional(Type.Array(int)),
 });
 
 export const SummaryMessageSchema = Type.Object({

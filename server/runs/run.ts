@@ -406,7 +406,6 @@ export class Run {
       this.init.metrics.resetRun(this.id);
       for (const c of this.conns) c.discardPending();
     }
-    this.init.metrics.record(this.id, b.metrics, b.last);
     this.actor.send({ type: "PROGRESS", t: b.t1 });
     if (b.rewoundTo !== undefined) {
       this.reanchor();
@@ -414,6 +413,8 @@ export class Run {
     }
     for (const c of this.conns) c.pushBatch(b);
     if (b.blocks) for (const c of this.conns) if (c.detail.has("blocks")) c.send({ type: "blocks", ...b.blocks });
+    // After the viewers have the batch: a rewind re-records every request so far (a few hundred ms on a long run).
+    this.init.metrics.record(this.id, b.metrics, b.last);
     if (b.finished && b.result) {
       this.summary = b.result.summary;
       this.result = b.result.result;

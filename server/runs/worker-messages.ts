@@ -66,7 +66,7 @@ export interface WorkerBatch {
   rewoundTo?: number;
   /** With `rewoundTo`: where the re-simulation started (a checkpoint's time, or 0). */
   resumedFrom?: number;
-  blocks?: { t: number; state: number[]; owner: number[] };
+  blocks?: { t: number; state: number[]; owner: number[]; tables?: number[][]; cachedInUse?: number[] };
 }
 
 export type WorkerReply = WorkerBatch | ExportReply | { op: "fatal"; id: number; message: string };

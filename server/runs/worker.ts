@@ -120,8 +120,8 @@ function batch(id: number, extra: Partial<WorkerBatch> = {}): WorkerBatch {
 
 function blockMap(): WorkerBatch["blocks"] {
   if (!sim.blockStates) return undefined;
-  const { state, owner } = sim.blockStates();
-  return { t: sim.now, state: Array.from(state), owner: Array.from(owner) };
+  const { state, owner, tables, cachedInUse } = sim.blockStates();
+  return { t: sim.now, state: Array.from(state), owner: Array.from(owner), ...(tables ? { tables } : {}), ...(cachedInUse ? { cachedInUse } : {}) };
 }
 
 /**

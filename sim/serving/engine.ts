@@ -427,6 +427,30 @@ export class ServingEngine {
     return { state, owner };
   }
 
+  /**
+   * Each running request's block table per KV-cache group, as `[reqId, group, ...blockIds]` with -1 where a sliding
+   * window dropped a block (vLLM's null block): what a viewer that joins mid-run needs besides `blockStates()` to
+   * know each block's chain position and to place the blocks allocated after.
+   */
+  blockTables(): number[][] {
+    const kv = this.kvCacheManager;
+    const out: number[][] = [];
+    for (const r of this.scheduler.running) {
+      if (kv instanceof KVCacheCoordinator)
+        for (let g = 0; g < kv.numGroups; g++) out.push([r.reqId, g, ...kv.blockTable(r, g).map((b) => (b === 0 ? -1 : b))]);
+      else out.push([r.reqId, 0, ...kv.blocksOf(r)]);
+    }
+    return out;
+  }
+
+  /** Blocks in use that are already in the prefix cache: freeing them leaves them cached (for a joining viewer). */
+  cachedInUseBlocks(): number[] {
+    const pool = this.kvCacheManager.blockPool;
+    const out: number[] = [];
+    for (let b = 1; b < pool.numGpuBlocks; b++) if (pool.refCnt[b] > 0 && pool.blockHash[b] !== -1) out.push(b);
+    return out;
+  }
+
   summary(): ReplaySummary {
     const s = this.scheduler;
     return this.metrics.summary({

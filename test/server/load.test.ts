@@ -97,10 +97,10 @@ describe("load and backpressure", () => {
       const closed = await slow.closed;
       expect([CLOSE_CODES.tooSlow, 1006]).toContain(closed.code);
       if (closed.code === CLOSE_CODES.tooSlow) expect(closed.reason).toMatch(/^client too slow/);
-      // The well-behaved viewer kept its ~30 frames/s.
+      // The well-behaved viewer still gets frames (about 30 a second; 10 s bounds a loaded machine, the frame rate
+      // itself is the bench's business).
       const before = normal.of("frame").length;
-      await sleep(1000);
-      expect(normal.of("frame").length - before).toBeGreaterThanOrEqual(10);
+      await normal.waitFor((m) => m.type === "frame" && m.seq >= before + 10, 10_000);
       expect(normal.ws.readyState).toBe(normal.ws.OPEN);
       normal.ws.close();
     } finally {

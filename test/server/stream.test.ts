@@ -299,7 +299,13 @@ describe("streaming over a real WebSocket", () => {
     // A subscription in the URL works the same: the map comes without a `subscribe` message.
     const d = connect(server.url, id, "?detail=blocks");
     const map = await d.waitFor((m) => m.type === "blocks");
-    expect(map.type === "blocks" && map.state).toHaveLength(64);
+    if (map.type !== "blocks") throw new Error();
+    expect(map.state).toHaveLength(64);
+    // Joining after 5 steps of 0.01 s: request 0 alone (request 1 arrives at 0.1 s) holds its 7 blocks in one
+    // table; 104 tokens computed, so its first ⌊104/16⌋ = 6 blocks are hashed (prefix caching is on by default).
+    const ids = alloc && "blockIds" in alloc ? alloc.blockIds : [];
+    expect(map.tables).toEqual([[0, 0, ...ids]]);
+    expect(map.cachedInUse).toEqual([...ids.slice(0, 6)].sort((a, b) => a - b));
     d.ws.close();
   });
 

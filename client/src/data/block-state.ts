@@ -74,8 +74,19 @@ export class BlockStateMap {
     this.touchAll();
   }
 
-  /** Replaces everything with the server's full map (`blocks` message). */
-  load(state: ArrayLike<number>, owner: ArrayLike<number>, t: number): void {
+  /**
+   * Replaces everything with the server's full map (`blocks` message). `tables` (`[reqId, group, ...blockIds]` per
+   * running request and KV-cache group) give the held blocks their chain positions, reference counts and the
+   * requests their tables, and `cachedInUse` the held blocks already hashed; without them positions stay unknown
+   * until blocks are cached.
+   */
+  load(
+    state: ArrayLike<number>,
+    owner: ArrayLike<number>,
+    t: number,
+    tables?: readonly (readonly number[])[],
+    cachedInUse?: readonly number[],
+  ): void {
     if (state.length !== this.n) this.resize(state.length);
     this.tables.clear();
     for (let i = 0; i < this.n; i++) {
@@ -90,6 +101,25 @@ export class BlockStateMap {
       this.how[i] = 0;
       this.flashKind[i] = FLASH_NONE;
     }
+    // Every table holding a block holds a reference (prefix sharing): count them, so a shared block stays in use
+    // until its last holder frees it.
+    if (tables) for (let i = 0; i < this.n; i++) if (this.state[i] === USED) this.refCnt[i] = 0;
+    for (const row of tables ?? []) {
+      const [reqId, group] = row;
+      const table = this.table(reqId, group);
+      table.length = 0;
+      for (let k = 2; k < row.length; k++) {
+        const b = row[k];
+        table.push(b);
+        if (b < 0 || b >= this.n) continue;
+        this.chainPos[b] = k - 2;
+        this.group[b] = group;
+        this.refCnt[b]++;
+      }
+      if (group > 0) this.multiGroup = true;
+    }
+    if (tables) for (let i = 0; i < this.n; i++) if (this.state[i] === USED && this.refCnt[i] === 0) this.refCnt[i] = 1;
+    for (const b of cachedInUse ?? []) if (b >= 0 && b < this.n) this.hashed[b] = 1;
     this.touchAll();
   }
 

@@ -85,7 +85,7 @@ export class ServeStore {
         this.frame(msg, now);
         break;
       case "blocks":
-        this.blocks.load(msg.state, msg.owner, msg.t);
+        this.blocks.load(msg.state, msg.owner, msg.t, msg.tables, msg.cachedInUse);
         break;
       case "state":
         this.onState(msg);

@@ -47,7 +47,7 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
       prefixHits: engine.kvCacheManager.stats.hits,
       preemptions: engine.scheduler.numPreemptions,
     }),
-    blockStates: () => engine.blockStates(),
+    blockStates: () => ({ ...engine.blockStates(), tables: engine.blockTables(), cachedInUse: engine.cachedInUseBlocks() }),
     checkpoint: (): ReplayCheckpoint => ({ engine: engine.clone(), admitted }),
     restore(cp: unknown) {
       const c = cp as ReplayCheckpoint;

@@ -66,7 +66,7 @@ export interface Simulation {
   /** The final report. */
   result(): { summary?: ReplaySummary; result?: unknown };
   /** Per-block state, for kinds with a paged KV cache. */
-  blockStates?(): { state: Uint8Array; owner: Int32Array };
+  blockStates?(): { state: Uint8Array; owner: Int32Array; tables?: number[][]; cachedInUse?: number[] };
   /**
    * The engine's own cumulative counters, when it keeps them: /metrics then reports exactly what the engine's
    * summary reports (vLLM counts prefix-cache queries as request.num_tokens at each lookup, which the event stream
