@@ -13,7 +13,10 @@ export type HostRequest =
   | { op: "step"; id: number; n: number; budgetMs: number }
   /** Re-simulate to `t` (backward: silently from the latest checkpoint before it, or the start; forward: streamed). */
   | { op: "seek"; id: number; t: number; budgetMs: number }
-  /** Change per-block detail; re-simulates silently to the current time when turning it on. */
+  /**
+   * Change per-block detail: in place where the kind can (Simulation.setBlocks; the reply carries the block map),
+   * else by re-simulating silently to the current time with it.
+   */
   | { op: "detail"; id: number; blocks: boolean }
   | { op: "blocks"; id: number }
   /** One-off export worker: re-simulate from the input to `untilT` with a recorder and format the result. */

@@ -209,6 +209,12 @@ async function handleOp(req: HostRequest): Promise<WorkerReply> {
     case "detail": {
       if (req.blocks && !blocks) {
         blocks = true;
+        if (sim.setBlocks) {
+          // In place: the viewer starts from the block map (with each request's tables) taken right now.
+          sim.setBlocks(true);
+          collector.keepBlocks = true;
+          return batch(req.id, { blocks: blockMap() });
+        }
         const pending = collector.take();
         await resimulate(sim.now, false);
         // Keep what was gathered before the rebuild (events and metrics not yet sent).
@@ -218,6 +224,7 @@ async function handleOp(req: HostRequest): Promise<WorkerReply> {
       if (!req.blocks) {
         blocks = false;
         collector.keepBlocks = false;
+        sim.setBlocks?.(false);
       }
       return batch(req.id);
     }

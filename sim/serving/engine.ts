@@ -134,6 +134,27 @@ export class ServingEngine {
     this.stallLimit = 16 * (config.maxNumSeqs + 2) * (Math.ceil(config.maxModelLen / chunk) + 2);
   }
 
+  /**
+   * Turns per-block events on or off between steps (a viewer subscribing to the block map after the run started).
+   * The engine's state does not depend on them, so from here on it emits exactly what an engine with block detail
+   * from the start would; a viewer starts from `blockStates()` and `blockTables()` taken now.
+   */
+  setBlockDetail(on: boolean): void {
+    const want = on && !!this.emit;
+    if (want === this.detail.blocks) return;
+    this.detail.blocks = want;
+    this.kvCacheManager.returnNewBlockIds = want;
+    this.scheduler.recordBlocks = want;
+    this.kvCacheManager.blockPool.recordEvictions(want);
+    this.pendingCached = [];
+    this.pendingSkipped = [];
+    if (want) this.wireBlockHooks();
+    else {
+      this.kvCacheManager.onCached = null;
+      if (this.kvCacheManager instanceof KVCacheCoordinator) this.kvCacheManager.onSkippedFreed = null;
+    }
+  }
+
   /** The KV-cache manager's block hooks close over this engine (so a clone re-wires them to itself). */
   private wireBlockHooks(): void {
     if (!this.detail.blocks) return;

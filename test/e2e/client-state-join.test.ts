@@ -15,7 +15,11 @@ import { ServeStore } from "../../client/src/data/serve-store.ts";
 import { frameOf, helloFor } from "./store-feed.ts";
 import { GiB } from "../../sim/units.ts";
 
-function joinAt(model: string, numBlocks: number, joinStep: number, withTables: boolean) {
+/**
+ * `switchOn`: the engine runs without block events until the join and turns them on there (what the server's worker
+ * does when the first viewer subscribes to the block map mid-run); otherwise it emits them from the start.
+ */
+function joinAt(model: string, numBlocks: number, joinStep: number, withTables: boolean, switchOn = false) {
   const config = resolveServingConfig({ model, gpu: "H100-SXM-80GB", kvCacheMemoryBytes: 8 * GiB, numGpuBlocksOverride: numBlocks, maxModelLen: 1280 });
   // Three shared system prompts: many running requests hold the same prefix blocks when the viewer joins.
   const trace = synthesize({
@@ -23,10 +27,11 @@ function joinAt(model: string, numBlocks: number, joinStep: number, withTables: 
     promptLen: { kind: "uniform", min: 40, max: 700 }, outputLen: { kind: "uniform", min: 8, max: 300 },
   });
   let events: EngineEvent[] = [];
-  const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
+  const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: !switchOn } });
   engine.addRequests(trace);
   engine.endTrace();
   for (let i = 0; i < joinStep; i++) engine.step();
+  if (switchOn) engine.setBlockDetail(true);
   events = [];
   const store = new ServeStore();
   store.apply(helloFor("join", engine, config));
@@ -38,9 +43,10 @@ function joinAt(model: string, numBlocks: number, joinStep: number, withTables: 
     const r = engine.scheduler.running.find((x) => x.reqId === reqId)!;
     return coord ? Array.from({ length: coord.numGroups }, (_, g) => coord.blockTable(r, g)) : [engine.kvCacheManager.blocksOf(r)];
   };
-  const seen = { steps: 0, stateMismatches: 0, positions: 0, wrongPositions: 0, wrongGroups: 0, shared };
+  const seen = { steps: 0, stateMismatches: 0, positions: 0, wrongPositions: 0, wrongGroups: 0, shared, stream: [] as EngineEvent[] };
   let seq = 0;
   while (engine.step()) {
+    seen.stream.push(...events);
     store.apply(frameOf(seq++, events, events.length ? events[0].t : engine.now, engine.now));
     events = [];
     seen.steps++;
@@ -75,5 +81,15 @@ describe("ServeStore joining a run mid-way (`blocks` with tables)", () => {
       const old = joinAt(model, numBlocks, 150, false);
       expect(old.wrongPositions).toBeGreaterThan(100);
       expect(old.stateMismatches).toBeGreaterThan(0);
+    });
+
+  for (const [model, numBlocks] of [["meta-llama/Llama-3.1-8B-Instruct", 160], ["openai/gpt-oss-120b", 240]] as const)
+    it(`${model}: block events turned on mid-run are exactly those of an engine that always had them`, () => {
+      const always = joinAt(model, numBlocks, 150, true);
+      const switched = joinAt(model, numBlocks, 150, true, true);
+      expect(switched.stream.filter((e) => e.type.startsWith("blocks_")).length).toBeGreaterThan(1000);
+      expect(switched.stream).toEqual(always.stream);
+      expect(switched.stateMismatches).toBe(0);
+      expect(switched.wrongPositions).toBe(0);
     });
 });

@@ -78,4 +78,34 @@ describe("backward seek from a checkpoint", () => {
     ca.ws.close();
     cb.ws.close();
   });
+
+  it("block events turned on mid-run (in place) survive a rewind to a checkpoint taken without them", async () => {
+    const trace = await uploadTrace(server.url, nativeTrace(800, 0.025, 300, 120));
+    const config = { trace, numGpuBlocksOverride: 200, maxModelLen: 1024 };
+    const a = await createRun(server.url, { kind: "replay", start: "paused", config });
+    const b = await createRun(server.url, { kind: "replay", start: "paused", config });
+    const ca = connect(server.url, a, "?detail=requests");
+    const cb = connect(server.url, b, "?detail=requests,blocks");
+    await ca.waitFor(isState("paused"));
+    await cb.waitFor(isState("paused"));
+    // A streams without block events (checkpoints without them), then subscribes: the map comes at once, in place.
+    for (const t of [5, 10, 15]) await seek(ca, t);
+    const n = ca.messages.length;
+    ca.send({ type: "subscribe", detail: ["requests", "blocks"] });
+    const map = await ca.waitFor((m) => m.type === "blocks" && ca.messages.indexOf(m as never) >= n);
+    if (map.type !== "blocks") throw new Error();
+    expect(map.tables!.length).toBeGreaterThan(0);
+    // Back to 12 (a checkpoint from before the subscription), then on to 20: block events all the way.
+    const back = await seek(ca, 12);
+    expect(back.resumedFrom).toBeGreaterThan(0);
+    const mark = ca.messages.length;
+    const fwd = await seek(ca, 20);
+    const straight = await seek(cb, 20);
+    expect(fwd.t).toBe(straight.t);
+    const replayed = eventsAfter(ca, mark, back.rewoundTo!, fwd.t);
+    expect(replayed.filter((e) => e.type === "blocks_allocated").length).toBeGreaterThan(50);
+    expect(replayed).toEqual(eventsAfter(cb, 0, back.rewoundTo!, straight.t));
+    ca.ws.close();
+    cb.ws.close();
+  });
 });

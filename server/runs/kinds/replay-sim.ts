@@ -18,7 +18,8 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
     opts.onEvent(e);
   };
   // No request records: the live run reports summaries; exports re-simulate with their own recorder.
-  let engine = new ServingEngine(config, { onEvent, detail: { blocks: opts.blocks, requests: true }, keepRecords: false });
+  let blocksOn = opts.blocks;
+  let engine = new ServingEngine(config, { onEvent, detail: { blocks: blocksOn, requests: true }, keepRecords: false });
   engine.addRequests(requests);
   engine.endTrace();
   // The next trace entry the engine has not taken in yet; arrivals are sorted (parsers guarantee it, the engine
@@ -54,7 +55,12 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
       // Copy again (the checkpoint stays reusable), and send events to this simulation's callback: the checkpoint may
       // come from before a rebuild, whose callback fed a collector that is gone.
       engine = c.engine.clone(onEvent);
+      engine.setBlockDetail(blocksOn); // the copy has the detail of when it was taken
       admitted = c.admitted;
+    },
+    setBlocks(on: boolean) {
+      blocksOn = on;
+      engine.setBlockDetail(on);
     },
   };
 }

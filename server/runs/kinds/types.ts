@@ -82,6 +82,11 @@ export interface Simulation {
    */
   checkpoint?(): unknown;
   restore?(checkpoint: unknown): void;
+  /**
+   * Turns per-block events on or off in place (kinds that can: replay); without it, turning them on rebuilds the
+   * simulation with them and re-simulates silently to now.
+   */
+  setBlocks?(on: boolean): void;
 }
 
 export interface SimulationOptions {
