@@ -40,18 +40,26 @@ async function metricsOf(id: string): Promise<string[]> {
     .sort();
 }
 
+/**
+ * Two paused runs of the same trace, A and B, with a viewer each. 800 requests, 40 per second, 300-token prompts and
+ * 120 output tokens, in 200 blocks of 16 tokens: the queue and preemptions make the state at any instant non-trivial
+ * (waiting, running, partly computed, cached blocks).
+ */
+async function twoRuns(detailA: string, detailB: string) {
+  const trace = await uploadTrace(server.url, nativeTrace(800, 0.025, 300, 120));
+  const config = { trace, numGpuBlocksOverride: 200, maxModelLen: 1024 };
+  const a = await createRun(server.url, { kind: "replay", start: "paused", config });
+  const b = await createRun(server.url, { kind: "replay", start: "paused", config });
+  const ca = connect(server.url, a, `?detail=${detailA}`);
+  const cb = connect(server.url, b, `?detail=${detailB}`);
+  await ca.waitFor(isState("paused"));
+  await cb.waitFor(isState("paused"));
+  return { a, b, ca, cb };
+}
+
 describe("backward seek from a checkpoint", () => {
   it("streams the same events and reports the same /metrics as a run that never rewound", async () => {
-    // 800 requests, 40 per second, 300-token prompts and 120 output tokens, in 200 blocks of 16 tokens: the queue
-    // and preemptions make the state at any instant non-trivial (waiting, running, partly computed, cached blocks).
-    const trace = await uploadTrace(server.url, nativeTrace(800, 0.025, 300, 120));
-    const config = { trace, numGpuBlocksOverride: 200, maxModelLen: 1024 };
-    const a = await createRun(server.url, { kind: "replay", start: "paused", config });
-    const b = await createRun(server.url, { kind: "replay", start: "paused", config });
-    const ca = connect(server.url, a, "?detail=requests,steps,memory");
-    const cb = connect(server.url, b, "?detail=requests,steps,memory");
-    await ca.waitFor(isState("paused"));
-    await cb.waitFor(isState("paused"));
+    const { a, b, ca, cb } = await twoRuns("requests,steps,memory", "requests,steps,memory");
 
     // Run A forward in three seeks (a checkpoint after each), then back into the middle of the second stretch.
     for (const t of [5, 10, 15]) expect((await seek(ca, t)).rewoundTo).toBeUndefined();
@@ -80,14 +88,7 @@ describe("backward seek from a checkpoint", () => {
   });
 
   it("block events turned on mid-run (in place) survive a rewind to a checkpoint taken without them", async () => {
-    const trace = await uploadTrace(server.url, nativeTrace(800, 0.025, 300, 120));
-    const config = { trace, numGpuBlocksOverride: 200, maxModelLen: 1024 };
-    const a = await createRun(server.url, { kind: "replay", start: "paused", config });
-    const b = await createRun(server.url, { kind: "replay", start: "paused", config });
-    const ca = connect(server.url, a, "?detail=requests");
-    const cb = connect(server.url, b, "?detail=requests,blocks");
-    await ca.waitFor(isState("paused"));
-    await cb.waitFor(isState("paused"));
+    const { ca, cb } = await twoRuns("requests", "requests,blocks");
     // A streams without block events (checkpoints without them), then subscribes: the map comes at once, in place.
     for (const t of [5, 10, 15]) await seek(ca, t);
     const n = ca.messages.length;
