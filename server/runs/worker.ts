@@ -260,7 +260,8 @@ async function exportRun(req: Extract<HostRequest, { op: "export" }>): Promise<E
 
 /**
  * Takes a checkpoint when one is due: after a batch is posted (the host already has it, so the copy delays the next
- * one, not this one), and on the way through a long op (`inOpSince` = now; busy time then includes the op so far).
+ * one, not this one), and on the way through a long op (`inOp` = the wall time now; busy time then includes the op
+ * so far).
  * Not during a silent re-simulation: its collector holds a different tally. The metrics mark counts what the
  * collector holds but has not reported yet: it will be, in this order, with the op's batch.
  */
