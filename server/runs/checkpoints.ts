@@ -1,12 +1,13 @@
 /**
- * A live run's checkpoints, kept by its worker: copies of the simulation (Simulation.checkpoint) taken at batch
- * boundaries while it streams, so a backward seek re-simulates from the nearest earlier copy instead of from t = 0.
+ * A live run's checkpoints, kept by its worker: copies of the simulation (Simulation.checkpoint) taken while it
+ * streams (after a batch is posted, and inside long ops), so a backward seek re-simulates from the nearest earlier
+ * copy instead of from t = 0.
  *
  * Spacing follows the work, not the clock: one checkpoint per `intervalMs` of simulation compute, so a seek
  * re-simulates at most about that much. When the list is full, every other checkpoint is dropped and the interval
- * doubles (CKPT-1: at most `max` copies, spread over the whole run). Copying costs about 1 µs per live object
- * (30 ms with 4,000 queued requests), so a run with a long queue is copied less often (CKPT-2). A copy holds the live requests, the block pool and
- * the per-request latency samples so far (8 B each): a few MB for a 100k-request replay.
+ * doubles (CKPT-1: at most `max` copies, spread over the whole run). Copying costs about 1 µs per live object (30 ms
+ * with 4,000 queued requests), so a run with a long queue is copied less often (CKPT-2). A copy holds the live
+ * requests, the block pool, and the last chunk of each latency series (full chunks are shared between copies).
  *
  * What a rewind must also get back besides the simulation (the worker's side of the timeline):
  * - the collector's per-request bookkeeping (arrival and prompt of each live request, for TTFT and queue time);
