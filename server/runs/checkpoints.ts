@@ -65,6 +65,8 @@ export interface Checkpoint {
   /** Simulated time of the copy. */
   t: number;
   sim: unknown;
+  /** Estimated size of `sim` (Simulation.checkpoint). */
+  bytes: number;
   /** The collector's per-request bookkeeping (BatchCollector.saveRequests). */
   requests: unknown;
   last: MemorySnapshot | null;
@@ -81,7 +83,16 @@ export class Checkpoints {
   constructor(
     private intervalMs = 250,
     readonly max = 24,
+    /** CKPT-3: the copies together stay under this (a run with a queue of tens of thousands keeps fewer). */
+    readonly maxBytes = 256 * 2 ** 20,
   ) {}
+
+  /** Estimated bytes of the copies kept. */
+  get bytes(): number {
+    let b = 0;
+    for (const cp of this.list) b += cp.bytes;
+    return b;
+  }
 
   get size(): number {
     return this.list.length;
@@ -97,10 +108,11 @@ export class Checkpoints {
     // After a rewind the timeline passes times it has checkpoints for already (still valid: it is deterministic).
     const at = this.atOrBefore(cp.t);
     if (!at || at.t !== cp.t) this.list.splice(at ? this.list.indexOf(at) + 1 : 0, 0, cp);
-    if (this.list.length > this.max) {
+    while (this.list.length > this.max || (this.list.length > 1 && this.bytes > this.maxBytes)) {
       this.list = this.list.filter((_, i) => i % 2 === 0);
       this.intervalMs *= 2;
     }
+    if (this.bytes > this.maxBytes) this.list = []; // one copy alone is over budget: keep none
     this.nextAt = busyMs + Math.max(this.intervalMs, costMs / MAX_OVERHEAD);
   }
 

@@ -270,7 +270,8 @@ function maybeCheckpoint(inOp?: number): void {
   const busy = busyMs + (inOp !== undefined ? inOp - opStart : 0);
   if (!checkpoints.due(busy)) return;
   const start = performance.now();
-  const cp = { t: sim.now, sim: sim.checkpoint(), requests: collector.saveRequests(), last: collector.last, reported: reported.mark(collector.metrics) };
+  const copy = sim.checkpoint();
+  const cp = { t: sim.now, sim: copy.state, bytes: copy.bytes, requests: collector.saveRequests(), last: collector.last, reported: reported.mark(collector.metrics) };
   const cost = performance.now() - start;
   // Inside an op the copy is counted with the op's own time; after one, here.
   if (inOp === undefined) busyMs += cost;

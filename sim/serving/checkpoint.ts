@@ -10,8 +10,12 @@
  * What is not copied: functions (hooks that close over an engine are re-wired by the engine), frozen objects, and
  * the objects in `shared` (immutable inputs such as the config and the trace).
  */
-export function cloneGraph<T>(root: T, shared: ReadonlySet<object> = new Set()): T {
+export function cloneGraph<T>(root: T, shared: ReadonlySet<object> = new Set(), size?: CloneSize): T {
   const seen = new Map<object, unknown>();
+  // Rough V8 sizes (header + 8 B per slot), enough to keep a budget of copies (server/runs/checkpoints.ts).
+  const add = (bytes: number) => {
+    if (size) size.bytes += bytes;
+  };
 
   const copy = (v: unknown): unknown => {
     if (typeof v !== "object" || v === null) return v; // primitives; functions are shared as they are
@@ -22,23 +26,27 @@ export function cloneGraph<T>(root: T, shared: ReadonlySet<object> = new Set()):
       if (v instanceof DataView) throw new Error("cloneGraph: DataView is not supported");
       const t = (v as unknown as { slice(): object }).slice();
       seen.set(v, t);
+      add(64 + v.byteLength);
       return t;
     }
     if (Array.isArray(v)) {
       const a = new Array(v.length);
       seen.set(v, a);
+      add(32 + 8 * v.length);
       for (let i = 0; i < v.length; i++) a[i] = copy(v[i]);
       return a;
     }
     if (v instanceof Map) {
       const m = new Map();
       seen.set(v, m);
+      add(64 + 24 * v.size);
       for (const [k, x] of v) m.set(copy(k), copy(x));
       return m;
     }
     if (v instanceof Set) {
       const s = new Set();
       seen.set(v, s);
+      add(64 + 16 * v.size);
       for (const x of v) s.add(copy(x));
       return s;
     }
@@ -47,11 +55,18 @@ export function cloneGraph<T>(root: T, shared: ReadonlySet<object> = new Set()):
       throw new Error(`cloneGraph: cannot copy a ${(v as object).constructor?.name ?? "foreign"} object`);
     const o = Object.create(proto) as Record<PropertyKey, unknown>;
     seen.set(v, o);
-    for (const k of Reflect.ownKeys(v)) o[k] = copy((v as Record<PropertyKey, unknown>)[k]);
+    const keys = Reflect.ownKeys(v);
+    add(24 + 8 * keys.length);
+    for (const k of keys) o[k] = copy((v as Record<PropertyKey, unknown>)[k]);
     return o;
   };
 
   return copy(root) as T;
+}
+
+/** Filled in by {@link cloneGraph}: an estimate of the bytes the copy takes. */
+export interface CloneSize {
+  bytes: number;
 }
 
 /**

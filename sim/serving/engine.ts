@@ -8,7 +8,7 @@ import { KVCacheManager, type KvCacheAllocator } from "./kv-cache-manager.ts";
 import { MetricsCollector } from "./metrics.ts";
 import { Request } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
-import { cloneGraph } from "./checkpoint.ts";
+import { cloneGraph, type CloneSize } from "./checkpoint.ts";
 import type { EngineEvent, KvBudget, MemorySnapshot, ReplaySummary, RequestRecord, ServingConfig } from "./types.ts";
 
 /** Which parts of the event stream a subscriber wants; block-level events are off unless asked for. */
@@ -172,12 +172,13 @@ export class ServingEngine {
    * construction: the config, budget and cost inputs, the event callbacks, the latency samples' full chunks, and the
    * trace once `endTrace()` was called (consumed entries are dropped by slicing, never by writing into the array).
    * `onEvent` replaces the event callback in the copy (the copy emits exactly the events the original's callback was
-   * given, so only where they go changes); without it the copy shares the original's.
+   * given, so only where they go changes); without it the copy shares the original's. `size` gets an estimate of
+   * the bytes the copy takes.
    */
-  clone(onEvent?: (e: EngineEvent) => void): ServingEngine {
+  clone(onEvent?: (e: EngineEvent) => void, size?: CloneSize): ServingEngine {
     const shared = new Set<object>([this.config, this.budget, this.cost, ...this.metrics.sealedChunks()]);
     if (this.traceEnded) shared.add(this.pending);
-    const copy = cloneGraph(this, shared);
+    const copy = cloneGraph(this, shared, size);
     if (onEvent && this.emit) copy.emit = onEvent;
     copy.wireBlockHooks();
     return copy;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Checkpoints, ReportedMetrics, type Checkpoint } from "../../server/runs/checkpoints.ts";
 import { emptyMetrics } from "../../server/runs/worker-messages.ts";
 
-const cp = (t: number): Checkpoint => ({ t, sim: t, requests: null, last: null, reported: new ReportedMetrics().mark() });
+const cp = (t: number, bytes = 1): Checkpoint => ({ t, sim: t, bytes, requests: null, last: null, reported: new ReportedMetrics().mark() });
 
 describe("Checkpoints", () => {
   it("finds the latest at or before a time, and keeps them sorted when a rewound timeline adds earlier ones", () => {
@@ -30,6 +30,18 @@ describe("Checkpoints", () => {
     expect(c.size).toBe(3);
     expect(c.due(busy + 100)).toBe(false);
     expect(c.due(busy + 200)).toBe(true);
+  });
+
+  it("CKPT-3: the copies stay under the byte budget; one copy over it alone is not kept", () => {
+    const c = new Checkpoints(0, 100, 250);
+    for (let t = 1; t <= 3; t++) c.add(cp(t, 100), 0, 0);
+    // 300 B > 250 B: every other one goes (t = 1 and 3 stay, 200 B).
+    expect(c.size).toBe(2);
+    expect(c.bytes).toBe(200);
+    expect(c.atOrBefore(2.5)!.t).toBe(1);
+    const d = new Checkpoints(0, 100, 250);
+    d.add(cp(1, 300), 0, 0);
+    expect(d.size).toBe(0);
   });
 
   it("CKPT-2: a copy that took 40 ms is followed by ≥ 400 ms of work before the next (≤ 10 % overhead)", () => {

@@ -57,6 +57,13 @@ describe("cloneGraph", () => {
     expect(c.config).toBe(config);
   });
 
+  it("estimates the copy's size: 8 B per slot and the typed arrays' bytes", () => {
+    const size = { bytes: 0 };
+    cloneGraph({ a: new Float64Array(1000), b: [1, 2, 3], c: { d: 1 } }, new Set(), size);
+    // root {a,b,c} 24 + 3·8 = 48; Float64Array 64 + 8,000; array 32 + 3·8 = 56; {d} 24 + 8 = 32 → 8,200
+    expect(size.bytes).toBe(8200);
+  });
+
   it("refuses built-ins whose state is not in own fields", () => {
     expect(() => cloneGraph({ d: new Date(0) })).toThrow(/cannot copy a Date/);
   });

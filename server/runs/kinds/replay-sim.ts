@@ -49,7 +49,11 @@ export function createSimulation(input: unknown, opts: SimulationOptions): Simul
       preemptions: engine.scheduler.numPreemptions,
     }),
     blockStates: () => ({ ...engine.blockStates(), tables: engine.blockTables(), cachedInUse: engine.cachedInUseBlocks() }),
-    checkpoint: (): ReplayCheckpoint => ({ engine: engine.clone(), admitted }),
+    checkpoint() {
+      const size = { bytes: 0 };
+      const state: ReplayCheckpoint = { engine: engine.clone(undefined, size), admitted };
+      return { state, bytes: size.bytes };
+    },
     restore(cp: unknown) {
       const c = cp as ReplayCheckpoint;
       // Copy again (the checkpoint stays reusable), and send events to this simulation's callback: the checkpoint may

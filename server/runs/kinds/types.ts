@@ -76,11 +76,11 @@ export interface Simulation {
   /** Kind-specific points produced since the last call (frame `extra`). */
   drainExtra?(): unknown[];
   /**
-   * An independent copy of the state now (kinds that can: replay), kept by the worker as a checkpoint so a backward
-   * seek resumes from the nearest earlier one instead of re-simulating from the start. `restore` resumes from one
-   * (and may be called again with the same checkpoint later).
+   * An independent copy of the state now (kinds that can: replay) and an estimate of its size, kept by the worker as
+   * a checkpoint so a backward seek resumes from the nearest earlier one instead of re-simulating from the start.
+   * `restore` resumes from a copy's `state` (and may be called again with the same one later).
    */
-  checkpoint?(): unknown;
+  checkpoint?(): { state: unknown; bytes: number };
   restore?(checkpoint: unknown): void;
   /**
    * Turns per-block events on or off in place (kinds that can: replay); without it, turning them on rebuilds the
