@@ -38,6 +38,16 @@ export interface CacheConfigInfo {
   cacheDtype: string;
 }
 
+/** Histogram values observed per slice of a big delta (about 20–40 ms of the main thread). */
+const OBSERVE_SLICE = 20_000;
+
+/** Observes values[from, to) through one labelled child (not a label lookup per value). */
+function observeRange(h: Histogram<string>, labels: RunLabels, values: number[], from: number, to: number): void {
+  if (to <= from) return;
+  const child = h.labels(labels);
+  for (let i = from; i < to; i++) child.observe(values[i]);
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly running: Gauge;
@@ -57,6 +67,9 @@ export class ServerMetrics {
   private readonly runsByState: Gauge;
   private readonly streamClients: Gauge;
   private readonly labelsOf = new Map<string, RunLabels>();
+  private readonly generations = new Map<string, number>();
+  /** Histogram observations being applied in slices (record() of a big delta). */
+  private pendingObservations: Promise<void> = Promise.resolve();
   private readonly cacheLabelsOf = new Map<string, Record<string, string>>();
 
   constructor(opts: { processMetrics?: boolean } = {}) {
@@ -147,16 +160,28 @@ export class ServerMetrics {
     if (delta.generationTokens) this.generationTokens.inc(labels, delta.generationTokens);
     // Simulated requests end when they reach their trace output length (as `vllm bench` with ignore_eos).
     if (delta.requestSuccess) this.requestSuccess.inc({ ...labels, finished_reason: "length" }, delta.requestSuccess);
-    // One labelled child per histogram, not a label lookup per value: a rewind re-records every request so far.
-    const observeAll = (h: Histogram<string>, values: number[]) => {
-      if (values.length === 0) return;
-      const child = h.labels(labels);
-      for (const v of values) child.observe(v);
-    };
-    observeAll(this.ttft, delta.ttft);
-    observeAll(this.e2e, delta.e2e);
-    observeAll(this.queueTime, delta.queueTime);
-    observeAll(this.iterationTokens, delta.iterationTokens);
+    const series: [Histogram<string>, number[]][] = [
+      [this.ttft, delta.ttft],
+      [this.e2e, delta.e2e],
+      [this.queueTime, delta.queueTime],
+      [this.iterationTokens, delta.iterationTokens],
+    ];
+    const total = series.reduce((n, [, v]) => n + v.length, 0);
+    if (total <= OBSERVE_SLICE) {
+      for (const [h, values] of series) observeRange(h, labels, values, 0, values.length);
+      return;
+    }
+    // A rewind re-records every request and step so far (hundreds of thousands of values on a long run): in slices,
+    // so the other runs' streams do not stall; a scrape waits for them (text()), and a reset abandons them.
+    const gen = this.generationOf(runId);
+    this.pendingObservations = this.pendingObservations.then(async () => {
+      for (const [h, values] of series)
+        for (let i = 0; i < values.length; i += OBSERVE_SLICE) {
+          if (this.generationOf(runId) !== gen) return;
+          observeRange(h, labels, values, i, Math.min(values.length, i + OBSERVE_SLICE));
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+    });
   }
 
   /** A rewind: the run's series restart from zero. */
@@ -186,8 +211,15 @@ export class ServerMetrics {
     this.streamClients.set(n);
   }
 
-  text(): Promise<string> {
+  /** Prometheus text, once every recorded delta has been observed (never a half-recorded rewind). */
+  async text(): Promise<string> {
+    await this.pendingObservations;
     return this.registry.metrics();
+  }
+
+  /** Bumped whenever a run's series are removed (reset or forgotten): observations queued before are dropped. */
+  private generationOf(runId: string): number {
+    return this.generations.get(runId) ?? 0;
   }
 
   get contentType(): string {
@@ -197,6 +229,7 @@ export class ServerMetrics {
   private removeSeries(runId: string): void {
     const labels = this.labelsOf.get(runId);
     if (!labels) return;
+    this.generations.set(runId, this.generationOf(runId) + 1);
     for (const m of [this.running, this.waiting, this.kvUsage, this.preemptions, this.prefixQueries, this.prefixHits, this.promptTokens, this.generationTokens, this.ttft, this.e2e, this.queueTime, this.iterationTokens])
       m.remove(labels);
     this.requestSuccess.remove({ ...labels, finished_reason: "length" });
