@@ -413,7 +413,7 @@ export class Run {
     }
     for (const c of this.conns) c.pushBatch(b);
     if (b.blocks) for (const c of this.conns) if (c.detail.has("blocks")) c.send({ type: "blocks", ...b.blocks });
-    // After the viewers have the batch: a rewind re-records every request so far (a few hundred ms on a long run).
+    // After the viewers have the batch: a rewind re-records every request so far (in slices; metrics/registry.ts).
     this.init.metrics.record(this.id, b.metrics, b.last);
     if (b.finished && b.result) {
       this.summary = b.result.summary;
