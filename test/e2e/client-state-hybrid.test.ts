@@ -10,13 +10,12 @@
  * `groupBlocks` make that exact, and the same stream without them (one concatenated table per request) does not.
  */
 import { describe, expect, it } from "vitest";
-import { ServingEngine } from "../../sim/serving/engine.ts";
 import { resolveServingConfig, type ServingConfigInput } from "../../sim/serving/config.ts";
 import { KVCacheCoordinator } from "../../sim/serving/kv-cache-coordinator.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
-import { frameOf, helloFor } from "./store-feed.ts";
+import { frameOf, helloFor, replayEngine } from "./store-feed.ts";
 import { slimMessage, ScheduleFilter } from "../../client/src/data/frame-pack.ts";
 import { GiB } from "../../sim/units.ts";
 
@@ -28,9 +27,7 @@ function replayThroughStore(input: ServingConfigInput, numBlocks: number) {
     promptLen: { kind: "uniform", min: 40, max: 700 }, outputLen: { kind: "uniform", min: 8, max: 300 },
   });
   let events: EngineEvent[] = [];
-  const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
-  engine.addRequests(trace);
-  engine.endTrace();
+  const engine = replayEngine(config, trace, (e) => events.push(e));
   const store = new ServeStore();
   store.apply(helloFor("hybrid", engine, config));
   // the same stream without `groupBlocks`: what the client did before, one concatenated table per request
@@ -144,9 +141,7 @@ describe("the stream worker's slimmed frames on a hybrid model", () => {
       promptLen: { kind: "uniform", min: 30, max: 500 }, outputLen: { kind: "uniform", min: 4, max: 200 },
     });
     let events: EngineEvent[] = [];
-    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
-    engine.addRequests(trace);
-    engine.endTrace();
+    const engine = replayEngine(config, trace, (e) => events.push(e));
     const hello = helloFor("slim-hybrid", engine, config);
     const full = new ServeStore();
     const slim = new ServeStore();
@@ -183,9 +178,7 @@ describe("chain positions through sliding-window drops", () => {
       promptLen: { kind: "uniform", min: 2300, max: 3000 }, outputLen: { kind: "uniform", min: 20, max: 200 },
     });
     let events: EngineEvent[] = [];
-    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
-    engine.addRequests(trace);
-    engine.endTrace();
+    const engine = replayEngine(config, trace, (e) => events.push(e));
     const store = new ServeStore();
     store.apply(helloFor("phi3", engine, config));
     const coord = engine.kvCacheManager as KVCacheCoordinator;

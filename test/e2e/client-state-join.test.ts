@@ -6,13 +6,12 @@
  * and group (the hover) equal to its index in the engine's own table.
  */
 import { describe, expect, it } from "vitest";
-import { ServingEngine } from "../../sim/serving/engine.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { KVCacheCoordinator } from "../../sim/serving/kv-cache-coordinator.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
-import { frameOf, helloFor } from "./store-feed.ts";
+import { frameOf, helloFor, replayEngine } from "./store-feed.ts";
 import { GiB } from "../../sim/units.ts";
 
 /**
@@ -27,9 +26,7 @@ function joinAt(model: string, numBlocks: number, joinStep: number, withTables: 
     promptLen: { kind: "uniform", min: 40, max: 700 }, outputLen: { kind: "uniform", min: 8, max: 300 },
   });
   let events: EngineEvent[] = [];
-  const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: !switchOn } });
-  engine.addRequests(trace);
-  engine.endTrace();
+  const engine = replayEngine(config, trace, (e) => events.push(e), !switchOn);
   for (let i = 0; i < joinStep; i++) engine.step();
   if (switchOn) engine.setBlockDetail(true);
   events = [];

@@ -6,12 +6,11 @@
  * blocks) and runs on a pool small enough to preempt and evict.
  */
 import { describe, expect, it } from "vitest";
-import { ServingEngine } from "../../sim/serving/engine.ts";
 import { resolveServingConfig } from "../../sim/serving/config.ts";
 import { synthesize } from "../../sim/traces/synth.ts";
 import type { EngineEvent } from "../../sim/serving/types.ts";
 import { ServeStore } from "../../client/src/data/serve-store.ts";
-import { frameOf, helloFor } from "./store-feed.ts";
+import { frameOf, helloFor, replayEngine } from "./store-feed.ts";
 import { slimMessage, ScheduleFilter } from "../../client/src/data/frame-pack.ts";
 
 
@@ -26,9 +25,7 @@ describe("ServeStore against the engine", () => {
       promptLen: { kind: "uniform", min: 40, max: 400 }, outputLen: { kind: "uniform", min: 8, max: 160 },
     });
     let events: EngineEvent[] = [];
-    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
-    engine.addRequests(trace);
-    engine.endTrace();
+    const engine = replayEngine(config, trace, (e) => events.push(e));
     const store = new ServeStore();
     store.apply(helloFor("test", engine, config));
     expect(store.blocks.n).toBe(160);
@@ -86,9 +83,7 @@ describe("the stream worker's slimmed frames (frame-pack.ts)", () => {
       promptLen: { kind: "uniform", min: 30, max: 500 }, outputLen: { kind: "uniform", min: 4, max: 200 },
     });
     let events: EngineEvent[] = [];
-    const engine = new ServingEngine(config, { onEvent: (e) => events.push(e), detail: { blocks: true } });
-    engine.addRequests(trace);
-    engine.endTrace();
+    const engine = replayEngine(config, trace, (e) => events.push(e));
     const hello = helloFor("slim", engine, config);
     const full = new ServeStore();
     const slim = new ServeStore();

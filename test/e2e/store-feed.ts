@@ -3,8 +3,9 @@
  * the server would send for the engine's run, and a `frame` carrying a batch of events with the counts the server
  * computes for it.
  */
-import type { ServingEngine } from "../../sim/serving/engine.ts";
+import { ServingEngine } from "../../sim/serving/engine.ts";
 import type { EngineEvent, ServingConfig } from "../../sim/serving/types.ts";
+import type { TraceRequest } from "../../sim/traces/types.ts";
 import type { FrameMessage, HelloMessage } from "../../server/protocol.ts";
 
 export function helloFor(runId: string, engine: ServingEngine, config: ServingConfig): HelloMessage {
@@ -25,4 +26,12 @@ export function frameOf(seq: number, events: EngineEvent[], t0: number, t1: numb
       evictedBlocks: events.reduce((s, e) => s + (e.type === "blocks_evicted" ? e.blockIds.length : 0), 0),
     },
   };
+}
+
+/** An engine over the whole `trace` that hands every event to `onEvent`, per-block events included unless `blocks` is false. */
+export function replayEngine(config: ServingConfig, trace: TraceRequest[], onEvent: (e: EngineEvent) => void, blocks = true): ServingEngine {
+  const engine = new ServingEngine(config, { onEvent, detail: { blocks } });
+  engine.addRequests(trace);
+  engine.endTrace();
+  return engine;
 }
